@@ -1,0 +1,94 @@
+//! Builds the server from settings and runs it until the shutdown future resolves.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use tokio::net::TcpListener;
+
+use crate::notify::Notifier;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+    pub tz: Tz,
+    pub notifier: Notifier,
+    /// When each app was last recorded as used, to write that at most once a minute.
+    pub app_seen: Mutex<HashMap<i64, Instant>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, mut settings: Settings) -> anyhow::Result<AppState> {
+        settings.validate().map_err(anyhow::Error::msg)?;
+        let tz = settings.tz().map_err(anyhow::Error::msg)?;
+        let notifier = Notifier::from_settings(&settings)?;
+        Ok(AppState {
+            store,
+            settings,
+            tz,
+            notifier,
+            app_seen: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The operator's local date of an instant.
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.settings.request_timeout.clamp(0.1, 3600.0))
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    store: Store,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = Arc::new(AppState::new(store.clone(), settings)?);
+    tracing::info!("{}", state.notifier.describe());
+    let router = crate::http::router(state.clone());
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    store.close().await;
+    tracing::info!("ura encerrado");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("sinal recebido: encerrando após as requisições em andamento");
+}

@@ -1,0 +1,281 @@
+//! Subcommands: `serve`, `demo`, `migrate`, `app`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::settings::Settings;
+use crate::store::{Store, apps, redact_url};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ura",
+    version,
+    about = "WebService URA para provedores de internet"
+)]
+pub struct Cli {
+    /// Settings file (default: ./ura.toml when it exists; also URA_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// Database URL, e.g. sqlite://ura.db (overrides URA_DATABASE_URL).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8000 (overrides URA_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Fill an empty database with the demo provider, print a token and curl lines, serve.
+    Demo {
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create the database if missing and apply migrations, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage the applications (IVR, chatbot...) allowed to call the API.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Create an app and print its token (alone, on stdout).
+    Add {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List apps (never their tokens).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable an app: its token stops working at once.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Enable a disabled app.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Give an app a new token (printed alone on stdout); the old one stops working.
+    Rotate {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn settings(
+    config: Option<&PathBuf>,
+    db: &DbArgs,
+    listen: Option<&String>,
+) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(config.map(PathBuf::as_path))?;
+    if let Some(url) = &db.database {
+        settings.database_url = url.clone();
+    }
+    if let Some(listen) = listen {
+        settings.listen = listen.clone();
+    }
+    settings.validate().map_err(anyhow::Error::msg)?;
+    Ok(settings)
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database_url).await.map_err(|e| {
+        anyhow::anyhow!(
+            "não foi possível abrir o banco {}: {e}",
+            redact_url(&settings.database_url)
+        )
+    })
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config.as_ref();
+    match cli.command {
+        Command::Serve { listen, db } => {
+            let settings = settings(config, &db, listen.as_ref())?;
+            let store = open(&settings).await?;
+            let listener = bind(&settings.listen).await?;
+            crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await
+        }
+        Command::Demo { listen, db } => demo(settings(config, &db, listen.as_ref())?).await,
+        Command::Migrate { db } => {
+            let settings = settings(config, &db, None)?;
+            open(&settings).await?;
+            eprintln!("banco {} pronto", redact_url(&settings.database_url));
+            Ok(())
+        }
+        Command::App { command } => app(config, command).await,
+    }
+}
+
+async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("não foi possível escutar em {addr}: {e}"))
+}
+
+async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        AppCommand::Add { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            let token = apps::create(&store, &name).await?;
+            writeln!(out, "{token}")?;
+            eprintln!("app {name:?} criado; guarde o token: ele não é exibido novamente");
+        }
+        AppCommand::Rotate { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            let token = apps::rotate(&store, &name).await?;
+            writeln!(out, "{token}")?;
+            eprintln!("novo token do app {name:?}; o anterior deixou de valer");
+        }
+        AppCommand::List { db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            let rows = apps::list(&store).await?;
+            writeln!(
+                out,
+                "{:<24} {:<10} {:<28} ÚLTIMO USO",
+                "APP", "SITUAÇÃO", "CRIADO EM"
+            )?;
+            for row in rows {
+                writeln!(
+                    out,
+                    "{:<24} {:<10} {:<28} {}",
+                    row.name,
+                    if row.enabled { "ativo" } else { "desativado" },
+                    row.created_at,
+                    row.last_used_at.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        AppCommand::Disable { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            apps::set_enabled(&store, &name, false).await?;
+            eprintln!("app {name:?} desativado");
+        }
+        AppCommand::Enable { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            apps::set_enabled(&store, &name, true).await?;
+            eprintln!("app {name:?} ativado");
+        }
+    }
+    Ok(())
+}
+
+async fn demo(settings: Settings) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let tz = settings.tz().map_err(anyhow::Error::msg)?;
+    let created = crate::demo::seed(&store, chrono::Utc::now(), tz).await?;
+    let is_demo = crate::demo::is_demo(&store).await?;
+    let listener = bind(&settings.listen).await?;
+    let addr = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    let base = format!("http://{host}{}", settings.base_path.trim_end_matches('/'));
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ura demo: provedor de demonstração")?;
+    writeln!(out, "Banco: {}", redact_url(&settings.database_url))?;
+    if !is_demo {
+        writeln!(
+            out,
+            "Este banco já tem dados e não foi criado pelo demo: nada foi alterado e nenhum token foi criado."
+        )?;
+        writeln!(
+            out,
+            "Crie um token com: ura app add NOME --database {}",
+            redact_url(&settings.database_url)
+        )?;
+    } else {
+        let token = match apps::create(&store, "demo").await {
+            Ok(token) => token,
+            Err(apps::AppError::Exists(_)) => apps::rotate(&store, "demo").await?,
+            Err(e) => return Err(e.into()),
+        };
+        writeln!(
+            out,
+            "{}",
+            if created {
+                "Dados de demonstração criados."
+            } else {
+                "Dados de demonstração mantidos; o app demo recebeu um novo token."
+            }
+        )?;
+        writeln!(
+            out,
+            "E-mails e SMS não são enviados: ficam como arquivos em {}/",
+            settings.fatura.diretorio.display()
+        )?;
+        writeln!(out, "App: demo")?;
+        writeln!(out, "Token: {token}")?;
+        writeln!(out)?;
+        writeln!(out, "Experimente em outro terminal:")?;
+        let auth = format!("-d app=demo -d token={token}");
+        let lines = [
+            ("consultacliente", "-d cpfcnpj=529.982.247-25"),
+            (
+                "liberacaopromessa",
+                "-d contrato=1002 -d uracontato=84991380000",
+            ),
+            (
+                "enviafatura",
+                "-d contrato=1001 -d tipo=email -d uracontato=84991380000",
+            ),
+            (
+                "verificaacesso",
+                "-d contrato=2001 -d uracontato=84991380000",
+            ),
+            (
+                "notificacaosistema",
+                "-d contrato=1001 -d uracontato=84991380000 -d uraagente=suporte",
+            ),
+            (
+                "chamado",
+                "-d contrato=1001 -d ocorrenciatipo=1 -d uracontato=84991380000",
+            ),
+        ];
+        for (function, params) in lines {
+            writeln!(
+                out,
+                "curl -s {base}/ws/ura/{function}/ {auth} {params}; echo"
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "Servindo em {base}/ (Ctrl+C para encerrar)")?;
+    out.flush()?;
+    drop(out);
+    crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await
+}

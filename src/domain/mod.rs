@@ -1,0 +1,11 @@
+//! Pure rules, no I/O: documents, money, protocol numbers, contract status, the promise
+//! policy, the access-check wording, boleto and PIX arithmetic.
+
+pub mod boleto;
+pub mod document;
+pub mod money;
+pub mod pix;
+pub mod promise;
+pub mod protocol;
+pub mod status;
+pub mod tempo;

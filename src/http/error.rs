@@ -1,0 +1,111 @@
+//! Errors the HTTP layer answers with, in the contract's `{"detail": ...}` format.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::store::{StoreError, is_unavailable};
+
+pub const MSG_INTERNAL: &str = "Erro interno do servidor.";
+pub const MSG_UNAVAILABLE: &str = "Serviço temporariamente indisponível.";
+pub const MSG_NOT_FOUND: &str = "Não encontrado.";
+pub const MSG_TOO_LARGE: &str = "Requisição muito grande.";
+pub const MSG_NO_CREDENTIALS: &str = "As credenciais de autenticação não foram fornecidas.";
+pub const MSG_BAD_CREDENTIALS: &str = "Credenciais de autenticação incorretas.";
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn required(name: &str) -> Self {
+        Self::bad_request(format!("Parâmetro '{name}' é obrigatório."))
+    }
+
+    pub fn not_integer(name: &str) -> Self {
+        Self::bad_request(format!(
+            "Parâmetro '{name}' inválido: informe um número inteiro."
+        ))
+    }
+
+    pub fn forbidden(detail: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
+    }
+
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Método \"{method}\" não é permitido."),
+        )
+    }
+
+    pub fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, MSG_INTERNAL)
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, MSG_UNAVAILABLE)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            tracing::warn!(error = %e, "banco de dados indisponível");
+            ApiError::unavailable()
+        } else {
+            tracing::error!(error = ?e, "erro de banco de dados");
+            ApiError::internal()
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlx(e) => e.into(),
+            other => {
+                tracing::error!(error = ?other, "erro de armazenamento");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(self.status, &json!({ "detail": self.detail }))
+    }
+}
+
+/// Compact JSON with non-ASCII written raw, as `serde_json` does by default.
+pub fn json_response(status: StatusCode, value: &Value) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

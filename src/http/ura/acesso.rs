@@ -1,0 +1,206 @@
+//! `verificaacesso` (CONTRACT.md §2.4): why the internet may not be working. In the
+//! specification's order: maintenance, then the NAS, then the contract, then the session.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::domain::{status, tempo};
+use crate::http::error::ApiError;
+use crate::store::contracts::{self, Contract, Service};
+use crate::store::maintenances::{self, InForce};
+use crate::store::protocols::{self, Owner};
+use crate::store::tickets::{self, NewTicket};
+
+/// "Suporte - Sem Acesso": the ticket recording a caller told of a maintenance.
+const NO_ACCESS_TICKET_TYPE: i64 = 1;
+const SUPPORT_SECTOR: i64 = 1;
+
+/// The outcome for one service (or for a contract without one).
+enum Outcome {
+    Maintenance {
+        status: i64,
+        msg: String,
+        tempo: String,
+    },
+    Plain {
+        status: i64,
+        msg: &'static str,
+    },
+}
+
+impl Outcome {
+    fn status(&self) -> i64 {
+        match self {
+            Outcome::Maintenance { status, .. } | Outcome::Plain { status, .. } => *status,
+        }
+    }
+}
+
+/// Among maintenances in force, the one that explains the outage best: a regional one
+/// (POP or element, status 9) before one of the NAS, then the one that ends last.
+fn pick(found: Vec<InForce>, now: chrono::DateTime<chrono::Utc>) -> Option<Outcome> {
+    let best = found.into_iter().max_by_key(|m| {
+        (
+            !m.via_nas,
+            m.expected_end.is_none(),
+            m.expected_end.unwrap_or(now),
+        )
+    })?;
+    let (status, default_msg) = if best.via_nas {
+        (8, "Manutenção NAS")
+    } else {
+        (9, "Manutenção na região")
+    };
+    let tempo = match best.expected_end {
+        None => "indefinido".to_string(),
+        Some(end) => tempo::format(end - now),
+    };
+    Some(Outcome::Maintenance {
+        status,
+        msg: best.ivr_message.unwrap_or_else(|| default_msg.to_string()),
+        tempo,
+    })
+}
+
+async fn service_outcome(
+    ctx: &Ctx,
+    contract: &Contract,
+    service: &Service,
+) -> Result<Outcome, ApiError> {
+    let store = &ctx.state.store;
+    let found = maintenances::in_force(
+        store,
+        ctx.now,
+        contract.pop_id,
+        service.element_id,
+        service.nas_id,
+    )
+    .await?;
+    if let Some(outcome) = pick(found, ctx.now) {
+        return Ok(outcome);
+    }
+    if let Some(nas) = service.nas_id
+        && contracts::nas_unreachable(store, nas).await?
+    {
+        return Ok(Outcome::Plain {
+            status: 8,
+            msg: "Concentrador (NAS) offline",
+        });
+    }
+    if let Some(msg) = status::out_of_service_message(contract.status) {
+        return Ok(Outcome::Plain { status: 3, msg });
+    }
+    if contracts::has_open_session(store, &service.login).await? {
+        Ok(Outcome::Plain {
+            status: 1,
+            msg: "Serviço Online",
+        })
+    } else {
+        Ok(Outcome::Plain {
+            status: 2,
+            msg: "Serviço Offline",
+        })
+    }
+}
+
+pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    let id = ctx.params.required_int("contrato")?;
+    let store = &ctx.state.store;
+    let (contract, services) = {
+        let mut conn = store.pool.acquire().await?;
+        let Some(contract) = ctx.find_contract(&mut conn, id).await? else {
+            return Ok(ctx.not_found(id));
+        };
+        let services = contracts::services(&mut conn, id).await?;
+        (contract, services)
+    };
+
+    let (outcome, service) = if services.is_empty() {
+        let found = maintenances::in_force(store, ctx.now, contract.pop_id, None, None).await?;
+        let outcome = match pick(found, ctx.now) {
+            Some(o) => o,
+            None => Outcome::Plain {
+                status: 3,
+                msg: status::out_of_service_message(contract.status)
+                    .unwrap_or("Contrato sem serviço de internet"),
+            },
+        };
+        (outcome, None)
+    } else {
+        // The first service that is not online, or the first one when all are.
+        let mut chosen = None;
+        for service in &services {
+            let outcome = service_outcome(ctx, &contract, service).await?;
+            let online = outcome.status() == 1;
+            if chosen.is_none() || !online {
+                chosen = Some((outcome, Some(service)));
+            }
+            if !online {
+                break;
+            }
+        }
+        match chosen {
+            Some(c) => c,
+            None => return Err(ApiError::internal()),
+        }
+    };
+
+    let mut map = ctx.answer(outcome.status(), &contract);
+    match &outcome {
+        Outcome::Plain { msg, .. } => {
+            map = ctx.finish(map, msg, &contract);
+        }
+        Outcome::Maintenance { msg, tempo, status } => {
+            map = ctx.finish(map, msg, &contract);
+            map.insert("tempo".into(), json!(tempo));
+            let protocol = record_contact(ctx, &contract, msg, tempo, *status).await?;
+            map.insert("protocolo".into(), json!(protocol));
+        }
+    }
+    if let Some(service) = service {
+        map.insert("login".into(), json!(service.login));
+        map.insert("servico_id".into(), json!(service.id));
+    }
+    Ok(Value::Object(map))
+}
+
+/// Records the caller's contact as a ticket, and returns its protocol.
+async fn record_contact(
+    ctx: &Ctx,
+    contract: &Contract,
+    msg: &str,
+    tempo: &str,
+    status: i64,
+) -> Result<String, ApiError> {
+    let mut tx = ctx.state.store.write().await?;
+    let protocol = protocols::allocate(
+        &mut tx,
+        ctx.now,
+        ctx.today,
+        Owner {
+            contract_id: Some(contract.id),
+            customer_id: contract.customer_id,
+            origin: "verificaacesso",
+        },
+        ctx.params.get("protocolo"),
+    )
+    .await?;
+    tickets::insert(
+        &mut tx,
+        NewTicket {
+            protocol: &protocol,
+            contract_id: contract.id,
+            type_id: NO_ACCESS_TICKET_TYPE,
+            sector_id: Some(SUPPORT_SECTOR),
+            content: &format!(
+                "Verificação de acesso via URA: {msg} (status {status}, previsão {tempo})"
+            ),
+            caller: ctx.caller(),
+            app_id: ctx.app.id,
+            now: ctx.now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(protocol)
+}

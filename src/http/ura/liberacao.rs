@@ -1,0 +1,149 @@
+//! `liberacaopromessa` (CONTRACT.md §2.2): unlock a suspended contract on a promise to pay.
+//! The whole decision runs inside one write transaction, so two calls at the same moment
+//! see each other: exactly one unlocks.
+
+use chrono::{Days, NaiveTime, TimeZone};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::domain::promise::{self, Decision, Facts, Policy};
+use crate::http::error::ApiError;
+use crate::store::contracts;
+use crate::store::promises::{self, NewPromise};
+use crate::store::protocols::{self, Owner};
+use crate::store::tickets::{self, NewTicket};
+
+/// "Financeiro - Ativação de Contrato": the ticket that records an unlock.
+const UNLOCK_TICKET_TYPE: i64 = 28;
+const FINANCE_SECTOR: i64 = 2;
+
+pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    let id = ctx.params.required_int("contrato")?;
+    let settings = &ctx.state.settings.promessa;
+    let policy = Policy {
+        days: settings.dias,
+        monthly_limit: settings.limite_mes,
+        allow_manual_suspension: settings.suspensao_manual,
+        max_open_cents: settings
+            .max_valor_aberto
+            .map(|r| (r * 100.0).round() as i64),
+        max_overdue_days: settings.max_dias_atraso,
+    };
+    let month = ctx.month();
+
+    let mut tx = ctx.state.store.write().await?;
+    let Some(contract) = ctx.find_contract(&mut tx, id).await? else {
+        return Ok(ctx.not_found(id));
+    };
+    let count = promises::count_in_month(&mut tx, id, &month).await?;
+    let balance = contracts::open_balance(&mut tx, id).await?;
+    let facts = Facts {
+        status: contract.status,
+        status_mode: contract.status_mode,
+        promises_this_month: count,
+        open_cents: balance.cents,
+        oldest_open_due: balance.oldest_due,
+        today: ctx.today,
+        promised: ctx.params.get("data_promessa").map(str::to_owned),
+    };
+    let refuse = |status: i64, msg: &str| {
+        let mut map = ctx.answer(status, &contract);
+        map.insert("liberado".into(), json!(false));
+        Value::Object(ctx.finish(map, msg, &contract))
+    };
+    let promised = match promise::decide(&policy, &facts) {
+        Decision::AlreadyUsed => return Ok(refuse(2, promise::MSG_ALREADY_USED)),
+        Decision::Refused(msg) => return Ok(refuse(0, msg)),
+        Decision::Unlock { promised } => promised,
+    };
+
+    let services = contracts::services(&mut tx, id).await?;
+    let protocol = protocols::allocate(
+        &mut tx,
+        ctx.now,
+        ctx.today,
+        Owner {
+            contract_id: Some(id),
+            customer_id: contract.customer_id,
+            origin: "liberacaopromessa",
+        },
+        ctx.params.get("protocolo"),
+    )
+    .await?;
+    // The unlock lasts until the end of the last day of the promise, local time.
+    let last_day = ctx.today + Days::new(u64::from(policy.days));
+    let expires_at = ctx
+        .state
+        .tz
+        .from_local_datetime(
+            &last_day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default()),
+        )
+        .earliest()
+        .map(|t| t.to_utc())
+        .unwrap_or(ctx.now + chrono::TimeDelta::days(i64::from(policy.days)));
+    let inserted = promises::insert(
+        &mut tx,
+        NewPromise {
+            contract_id: id,
+            month: &month,
+            seq: count + 1,
+            now: ctx.now,
+            promised,
+            expires_at,
+            protocol: &protocol,
+            previous_status: contract.status,
+            previous_mode: contract.status_mode,
+            caller: ctx.caller(),
+            app_id: ctx.app.id,
+        },
+    )
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            // Another process recorded this month's promise first.
+            return Ok(refuse(2, promise::MSG_ALREADY_USED));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    promises::unlock_contract(&mut tx, id).await?;
+
+    let mut msg = String::from("Liberação via URA -\n");
+    for s in &services {
+        msg.push_str(&format!("Serviço ID: {}, Login: {}\n", s.id, s.login));
+    }
+    msg.push_str("Motivo: Promessa de Pagamento\n");
+    tickets::insert(
+        &mut tx,
+        NewTicket {
+            protocol: &protocol,
+            contract_id: id,
+            type_id: UNLOCK_TICKET_TYPE,
+            sector_id: Some(FINANCE_SECTOR),
+            content: &format!(
+                "{msg}Pagamento prometido para {}",
+                promised.format("%d/%m/%Y")
+            ),
+            caller: ctx.caller(),
+            app_id: ctx.app.id,
+            now: ctx.now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        "{} liberado por promessa, protocolo {protocol}",
+        Ctx::log_ref(&contract)
+    );
+
+    let mut map = ctx.answer(1, &contract);
+    map.insert("liberado".into(), json!(true));
+    map.insert("liberado_dias".into(), json!(policy.days));
+    map.insert(
+        "data_promessa".into(),
+        json!(promised.format("%Y-%m-%d").to_string()),
+    );
+    let mut map = ctx.finish(map, &msg, &contract);
+    map.insert("protocolo".into(), json!(protocol));
+    Ok(Value::Object(map))
+}

@@ -1,0 +1,194 @@
+//! The URA functions (CONTRACT.md §2). Each request is checked in the contract's order:
+//! body (400/413), credentials (403), parameters (400), then the business rules (200).
+
+mod acesso;
+mod chamado;
+mod consulta;
+mod fatura;
+mod liberacao;
+mod notificacao;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value, json};
+use sqlx::SqliteConnection;
+
+use super::error::{ApiError, json_response};
+use super::params::{self, Params};
+use crate::app::AppState;
+use crate::domain::document;
+use crate::store::apps::App;
+use crate::store::contracts::{self, Contract};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    ConsultaCliente,
+    LiberacaoPromessa,
+    EnviaFatura,
+    VerificaAcesso,
+    NotificacaoSistema,
+    Chamado,
+}
+
+impl Function {
+    pub const ALL: [Function; 6] = [
+        Function::ConsultaCliente,
+        Function::LiberacaoPromessa,
+        Function::EnviaFatura,
+        Function::VerificaAcesso,
+        Function::NotificacaoSistema,
+        Function::Chamado,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::ConsultaCliente => "consultacliente",
+            Function::LiberacaoPromessa => "liberacaopromessa",
+            Function::EnviaFatura => "enviafatura",
+            Function::VerificaAcesso => "verificaacesso",
+            Function::NotificacaoSistema => "notificacaosistema",
+            Function::Chamado => "chamado",
+        }
+    }
+}
+
+/// One authenticated call.
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    pub app: App,
+    pub params: Params,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+pub async fn handle(state: Arc<AppState>, function: Function, request: Request<Body>) -> Response {
+    let method = request.method().clone();
+    if method != Method::GET && method != Method::POST && method != Method::HEAD {
+        return ApiError::method_not_allowed(method.as_str()).into_response();
+    }
+    let timeout = state.request_timeout();
+    match tokio::time::timeout(timeout, run(state, function, request)).await {
+        Ok(Ok(value)) => json_response(StatusCode::OK, &value),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            tracing::warn!(function = function.name(), "tempo da requisição esgotado");
+            ApiError::unavailable().into_response()
+        }
+    }
+}
+
+async fn run(
+    state: Arc<AppState>,
+    function: Function,
+    request: Request<Body>,
+) -> Result<Value, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
+    let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
+    let app = super::auth::authenticate(&state, &parts.headers, &params).await?;
+    let now = Utc::now();
+    let today = state.local_date(now);
+    let ctx = Ctx {
+        state,
+        app,
+        params,
+        now,
+        today,
+    };
+    match function {
+        Function::ConsultaCliente => consulta::run(&ctx).await,
+        Function::LiberacaoPromessa => liberacao::run(&ctx).await,
+        Function::EnviaFatura => fatura::run(&ctx).await,
+        Function::VerificaAcesso => acesso::run(&ctx).await,
+        Function::NotificacaoSistema => notificacao::run(&ctx).await,
+        Function::Chamado => chamado::run(&ctx).await,
+    }
+}
+
+impl Ctx {
+    pub fn caller(&self) -> Option<&str> {
+        self.params.get("uracontato")
+    }
+
+    /// The contract, when it exists and, if `cpfcnpj` was also given, belongs to that document.
+    pub async fn find_contract(
+        &self,
+        conn: &mut SqliteConnection,
+        id: i64,
+    ) -> Result<Option<Contract>, ApiError> {
+        let Some(contract) = contracts::by_id(conn, id).await? else {
+            return Ok(None);
+        };
+        if let Some(given) = self.params.get("cpfcnpj") {
+            match document::parse(given) {
+                Some(doc) if doc.as_str() == contract.document => {}
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(contract))
+    }
+
+    /// The common "not found" answer of the functions that take `contrato`.
+    pub fn not_found(&self, id: i64) -> Value {
+        Value::Object(self.not_found_map(id))
+    }
+
+    pub fn not_found_map(&self, id: i64) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("status".into(), json!(0));
+        map.insert("msg".into(), json!("Contrato não localizado"));
+        map.insert("contratoId".into(), json!(id));
+        self.echo_caller(&mut map);
+        map
+    }
+
+    /// Appends `uracontato` exactly as given, when given.
+    pub fn echo_caller(&self, map: &mut Map<String, Value>) {
+        if let Some(caller) = self.caller() {
+            map.insert("uracontato".into(), json!(caller));
+        }
+    }
+
+    /// `status`, then the customer's fields shared by every answer about a contract.
+    pub fn answer(&self, status: i64, contract: &Contract) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("status".into(), json!(status));
+        map.insert("razaoSocial".into(), json!(contract.customer_name));
+        map.insert(
+            "cpfCnpj".into(),
+            json!(document::mask_str(&contract.document)),
+        );
+        map
+    }
+
+    /// `msg`, `contratoId` and `uracontato`, in the order the specification shows them.
+    pub fn finish(
+        &self,
+        mut map: Map<String, Value>,
+        msg: &str,
+        contract: &Contract,
+    ) -> Map<String, Value> {
+        map.insert("msg".into(), json!(msg));
+        map.insert("contratoId".into(), json!(contract.id));
+        self.echo_caller(&mut map);
+        map
+    }
+
+    /// A short description of the contract for logs: never the full document.
+    pub fn log_ref(contract: &Contract) -> String {
+        format!(
+            "contrato={} documento={}",
+            contract.id,
+            document::mask_str(&contract.document)
+        )
+    }
+
+    /// Current local month, `YYYY-MM`.
+    pub fn month(&self) -> String {
+        self.today.format("%Y-%m").to_string()
+    }
+}

@@ -1,0 +1,98 @@
+//! `notificacaosistema` (CONTRACT.md §2.5): the IVR is transferring the caller to a human.
+
+use serde_json::{Map, Value, json};
+
+use super::Ctx;
+use crate::domain::document;
+use crate::http::error::ApiError;
+use crate::store::contracts;
+use crate::store::notifications::{self, NewNotification};
+use crate::store::protocols::{self, Owner};
+
+pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    let id = ctx.params.int("contrato")?;
+    let given_document = ctx.params.get("cpfcnpj");
+    if id.is_none() && given_document.is_none() {
+        return Err(ApiError::bad_request("Informe contrato ou cpfcnpj."));
+    }
+    // The specification spells it both ways.
+    let agent = ctx
+        .params
+        .get("uraagente")
+        .or_else(|| ctx.params.get("uraagent"));
+    let echo_agent = |map: &mut Map<String, Value>| {
+        if let Some(agent) = agent {
+            map.insert("uraagent".into(), json!(agent));
+        }
+    };
+
+    let mut tx = ctx.state.store.write().await?;
+    let contract = match id {
+        Some(id) => match ctx.find_contract(&mut tx, id).await? {
+            Some(c) => c,
+            None => {
+                let mut map = ctx.not_found_map(id);
+                echo_agent(&mut map);
+                return Ok(Value::Object(map));
+            }
+        },
+        None => {
+            let found = match given_document.and_then(document::parse) {
+                Some(doc) => contracts::by_document(&ctx.state.store, doc.as_str()).await?,
+                None => Vec::new(),
+            };
+            match found.into_iter().next() {
+                Some(c) => c,
+                None => {
+                    let mut map = Map::new();
+                    map.insert("status".into(), json!(0));
+                    map.insert("msg".into(), json!("Cliente não localizado"));
+                    ctx.echo_caller(&mut map);
+                    echo_agent(&mut map);
+                    return Ok(Value::Object(map));
+                }
+            }
+        }
+    };
+
+    let protocol = protocols::allocate(
+        &mut tx,
+        ctx.now,
+        ctx.today,
+        Owner {
+            contract_id: Some(contract.id),
+            customer_id: contract.customer_id,
+            origin: "notificacaosistema",
+        },
+        ctx.params.get("protocolo"),
+    )
+    .await?;
+    notifications::insert(
+        &mut tx,
+        NewNotification {
+            contract_id: contract.id,
+            customer_id: contract.customer_id,
+            protocol: &protocol,
+            caller: ctx.caller(),
+            agent,
+            app_id: ctx.app.id,
+            now: ctx.now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        "{} notificação para {}, protocolo {protocol}",
+        Ctx::log_ref(&contract),
+        agent.unwrap_or("todos")
+    );
+
+    let mut map = ctx.finish(
+        ctx.answer(1, &contract),
+        "Notificação criada no sistema",
+        &contract,
+    );
+    map.insert("protocolo".into(), json!(protocol));
+    echo_agent(&mut map);
+    Ok(Value::Object(map))
+}

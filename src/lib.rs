@@ -1,0 +1,10 @@
+//! `ura`: the SGP-compatible WebService URA server for Brazilian internet providers.
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod notify;
+pub mod settings;
+pub mod store;

@@ -1,0 +1,248 @@
+//! One typed settings struct. Sources, each overriding the previous: built-in defaults,
+//! the optional `ura.toml` (or the file named by `--config` / `URA_CONFIG`), `URA_*`
+//! environment variables, then command-line flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
+const SECTIONS: &[&str] = &["promessa", "fatura", "acesso", "smtp", "sms", "provedor"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `sqlite://path` (created if missing) or `postgres://...`.
+    pub database_url: String,
+    /// Path prefix in front of every route, e.g. `/provedorx`; empty by default.
+    pub base_path: String,
+    /// IANA time zone of the operator: decides "today" and "this month".
+    pub timezone: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Seconds a request may take before it is answered with 503.
+    pub request_timeout: f64,
+    pub promessa: PromiseSettings,
+    pub fatura: InvoiceSettings,
+    pub acesso: AccessSettings,
+    pub smtp: SmtpSettings,
+    pub sms: SmsSettings,
+    pub provedor: ProviderSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PromiseSettings {
+    /// Days an unlock lasts, and how far ahead `data_promessa` may be.
+    pub dias: u32,
+    /// Promises per contract per calendar month.
+    pub limite_mes: u32,
+    /// Whether a contract suspended by hand (mode 2) may be unlocked by the IVR.
+    pub suspensao_manual: bool,
+    /// Largest open debt, in reais, that still allows an unlock (no limit when absent).
+    pub max_valor_aberto: Option<f64>,
+    /// Oldest overdue invoice, in days, that still allows an unlock (no limit when absent).
+    pub max_dias_atraso: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceSettings {
+    /// Most invoices sent in one `enviafatura`.
+    pub max_envio: u32,
+    /// Seconds one delivery attempt may take before the answer says status 9.
+    pub tempo_max: f64,
+    /// Where messages land when no SMTP server / SMS gateway is configured.
+    pub diretorio: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccessSettings {
+    /// Seconds the whole `verificaacesso` answer may take.
+    pub tempo_max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`, `smtp://host:25`.
+    /// Absent: e-mails are written as `.eml` files into `fatura.diretorio`.
+    pub url: Option<String>,
+    /// The `From:` header.
+    pub remetente: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsSettings {
+    /// The gateway's URL, a minijinja template (`{{ numero }}`, `{{ mensagem }}`).
+    /// Absent: SMS messages are written as text files into `fatura.diretorio`.
+    pub url: Option<String>,
+    /// HTTP method of the gateway call.
+    pub metodo: String,
+    /// Extra headers, e.g. an API key.
+    pub cabecalhos: BTreeMap<String, String>,
+    /// Request body template (minijinja); empty for no body.
+    pub corpo: String,
+    /// Content type of the body.
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProviderSettings {
+    pub nome: String,
+    pub cnpj: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8000".into(),
+            database_url: "sqlite://ura.db".into(),
+            base_path: String::new(),
+            timezone: "America/Sao_Paulo".into(),
+            body_limit: 64 * 1024,
+            request_timeout: 30.0,
+            promessa: PromiseSettings::default(),
+            fatura: InvoiceSettings::default(),
+            acesso: AccessSettings::default(),
+            smtp: SmtpSettings {
+                url: None,
+                remetente: "URA <ura@localhost>".into(),
+            },
+            sms: SmsSettings::default(),
+            provedor: ProviderSettings::default(),
+        }
+    }
+}
+
+impl Default for PromiseSettings {
+    fn default() -> Self {
+        PromiseSettings {
+            dias: 3,
+            limite_mes: 1,
+            suspensao_manual: false,
+            max_valor_aberto: None,
+            max_dias_atraso: None,
+        }
+    }
+}
+
+impl Default for InvoiceSettings {
+    fn default() -> Self {
+        InvoiceSettings {
+            max_envio: 3,
+            tempo_max: 3.0,
+            diretorio: PathBuf::from("ura-mensagens"),
+        }
+    }
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings { tempo_max: 2.0 }
+    }
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        SmsSettings {
+            url: None,
+            metodo: "POST".into(),
+            cabecalhos: BTreeMap::new(),
+            corpo: r#"{"to":"{{ numero }}","message":{{ mensagem | tojson }}}"#.into(),
+            content_type: "application/json".into(),
+        }
+    }
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        ProviderSettings {
+            nome: "Provedor".into(),
+            cnpj: String::new(),
+        }
+    }
+}
+
+/// Maps `URA_PROMESSA_LIMITE_MES` to `promessa.limite_mes`, `URA_BASE_PATH` to `base_path`.
+fn env_key(key: &str) -> String {
+    let key = key.to_ascii_lowercase();
+    for section in SECTIONS {
+        if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
+            return format!("{section}.{rest}");
+        }
+    }
+    key
+}
+
+impl Settings {
+    /// Defaults < file < environment. `file` None means `ura.toml` if it exists.
+    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let from_env = std::env::var_os("URA_CONFIG").map(PathBuf::from);
+        match file.map(Path::to_path_buf).or(from_env) {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(figment::Error::from(format!(
+                        "arquivo de configuração não encontrado: {}",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => figment = figment.merge(Toml::file("ura.toml")),
+        }
+        figment
+            .merge(
+                Env::prefixed("URA_")
+                    .ignore(&["config", "log", "test_database_url"])
+                    .map(|k| env_key(k.as_str()).into()),
+            )
+            .extract()
+    }
+
+    /// Checks what serde cannot: a time zone that exists, a base path that is a path.
+    pub fn validate(&mut self) -> Result<(), String> {
+        self.tz()?;
+        let base = self.base_path.trim().trim_end_matches('/');
+        if !base.is_empty() && !base.starts_with('/') {
+            self.base_path = format!("/{base}");
+        } else {
+            self.base_path = base.to_string();
+        }
+        if self.body_limit == 0 {
+            return Err("body_limit deve ser maior que zero".into());
+        }
+        if self.promessa.limite_mes == 0 {
+            return Err("promessa.limite_mes deve ser maior que zero".into());
+        }
+        Ok(())
+    }
+
+    pub fn tz(&self) -> Result<chrono_tz::Tz, String> {
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| format!("fuso horário desconhecido: {}", self.timezone))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_keys_map_to_sections() {
+        assert_eq!(env_key("PROMESSA_LIMITE_MES"), "promessa.limite_mes");
+        assert_eq!(env_key("DATABASE_URL"), "database_url");
+        assert_eq!(env_key("BASE_PATH"), "base_path");
+        assert_eq!(env_key("SMTP_URL"), "smtp.url");
+    }
+}

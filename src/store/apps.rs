@@ -1,0 +1,179 @@
+//! Applications allowed to call the URA API. Only the SHA-256 of each token is stored:
+//! tokens are random and long, so a fast hash is right (a slow one is for passwords).
+
+use chrono::Utc;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{Store, ts};
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppRow {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("já existe um app chamado {0:?}")]
+    Exists(String),
+    #[error("nenhum app chamado {0:?}")]
+    NotFound(String),
+    #[error("nome de app inválido: use de 1 a 64 letras, dígitos, '-', '_' ou '.'")]
+    BadName,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A new token: 122 random bits in the UUID shape the original system's tokens have, which
+/// integrations may already validate.
+pub fn new_token() -> String {
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Creates an enabled app and returns its token (shown once, never stored).
+pub async fn create(store: &Store, name: &str) -> Result<String, AppError> {
+    if !valid_name(name) {
+        return Err(AppError::BadName);
+    }
+    let token = new_token();
+    let mut tx = store.write().await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM apps WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::Exists(name.into()));
+    }
+    sqlx::query("INSERT INTO apps (name, token_hash, enabled, created_at) VALUES ($1, $2, 1, $3)")
+        .bind(name)
+        .bind(hash_token(&token))
+        .bind(ts(Utc::now()))
+        .execute(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Gives an existing app a new token (the old one stops working) and enables it.
+pub async fn rotate(store: &Store, name: &str) -> Result<String, AppError> {
+    let token = new_token();
+    let done = sqlx::query("UPDATE apps SET token_hash = $1, enabled = 1 WHERE name = $2")
+        .bind(hash_token(&token))
+        .bind(name)
+        .execute(&store.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(name.into()));
+    }
+    Ok(token)
+}
+
+pub async fn set_enabled(store: &Store, name: &str, enabled: bool) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE apps SET enabled = $1 WHERE name = $2")
+        .bind(enabled)
+        .bind(name)
+        .execute(&store.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(name.into()));
+    }
+    Ok(())
+}
+
+pub async fn list(store: &Store) -> Result<Vec<AppRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, enabled, created_at, last_used_at FROM apps ORDER BY name")
+        .fetch_all(&store.pool)
+        .await
+}
+
+/// The enabled app with this exact name whose token matches, compared in constant time.
+pub async fn authenticate(
+    store: &Store,
+    name: &str,
+    token: &str,
+) -> Result<Option<App>, sqlx::Error> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, token_hash FROM apps WHERE name = $1 AND enabled = 1")
+            .bind(name)
+            .fetch_optional(&store.pool)
+            .await?;
+    let given = hash_token(token);
+    Ok(match row {
+        // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.
+        Some((id, stored_name, hash))
+            if stored_name == name && bool::from(given.as_bytes().ct_eq(hash.as_bytes())) =>
+        {
+            Some(App {
+                id,
+                name: stored_name,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Records when an app was last seen (called at most once a minute per app).
+pub async fn touch(store: &Store, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE apps SET last_used_at = $1 WHERE id = $2")
+        .bind(ts(Utc::now()))
+        .bind(id)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_uuid_shaped_and_distinct() {
+        let a = new_token();
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+        assert_ne!(a, new_token());
+        assert_eq!(hash_token("x").len(), 64);
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("ura-asterisk_1.0"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("com espaço"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Ticket types, work-order reasons and sectors, editable by the operator.
+
+use sqlx::SqliteConnection;
+
+/// An active ticket type with this id.
+pub async fn ticket_type_active(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ticket_types WHERE id = $1 AND active = 1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(n > 0)
+}
+
+pub async fn reason_active(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM work_order_reasons WHERE id = $1 AND active = 1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(n > 0)
+}
+
+/// A sector by id, or by name in any case.
+pub async fn sector(conn: &mut SqliteConnection, given: &str) -> Result<Option<i64>, sqlx::Error> {
+    let given = given.trim();
+    if let Ok(id) = given.parse::<i64>() {
+        return sqlx::query_scalar("SELECT id FROM sectors WHERE id = $1 AND active = 1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await;
+    }
+    // Compared in Rust: SQLite's LOWER() folds ASCII only, and sector names carry accents.
+    let all: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM sectors WHERE active = 1 ORDER BY id")
+            .fetch_all(conn)
+            .await?;
+    let wanted = given.to_lowercase();
+    Ok(all
+        .into_iter()
+        .find(|(_, name)| name.trim().to_lowercase() == wanted)
+        .map(|(id, _)| id))
+}

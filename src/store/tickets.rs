@@ -1,0 +1,52 @@
+//! Tickets (ocorrências) and their work orders.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+use super::ts;
+
+pub struct NewTicket<'a> {
+    pub protocol: &'a str,
+    pub contract_id: i64,
+    pub type_id: i64,
+    pub sector_id: Option<i64>,
+    pub content: &'a str,
+    pub caller: Option<&'a str>,
+    pub app_id: i64,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, t: NewTicket<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO tickets (protocol, contract_id, type_id, sector_id, content, origin, \
+         caller, app_id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'ura', $6, $7, 'open', $8) RETURNING id",
+    )
+    .bind(t.protocol)
+    .bind(t.contract_id)
+    .bind(t.type_id)
+    .bind(t.sector_id)
+    .bind(t.content)
+    .bind(t.caller)
+    .bind(t.app_id)
+    .bind(ts(t.now))
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_work_order(
+    conn: &mut SqliteConnection,
+    ticket_id: i64,
+    reason_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO work_orders (ticket_id, reason_id, status, created_at) \
+         VALUES ($1, $2, 'open', $3) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(reason_id)
+    .bind(ts(now))
+    .fetch_one(conn)
+    .await
+}
