@@ -1,0 +1,201 @@
+//! Test harness: starts the real server on 127.0.0.1:0 with a fresh SQLite file holding the
+//! demo provider, and speaks HTTP to it.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use ura::settings::Settings;
+use ura::store::Store;
+
+pub const APP: &str = "teste";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT` (plus the base path when one is set).
+    pub base: String,
+    pub token: String,
+    pub store: Store,
+    pub settings: Settings,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    /// The body parsed as JSON (`Value::Null` when it is not JSON).
+    pub json: Value,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts a server whose settings `configure` may change (the database and message
+/// directory are set to the test's temp dir first).
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::default();
+    settings.database_url = format!("sqlite://{}", dir.path().join("ura.db").display());
+    settings.fatura.diretorio = dir.path().join("mensagens");
+    configure(&mut settings);
+    settings.validate().expect("valid settings");
+    let store = Store::open(&settings.database_url)
+        .await
+        .expect("open store");
+    let tz = settings.tz().expect("tz");
+    ura::demo::seed(&store, chrono::Utc::now(), tz)
+        .await
+        .expect("seed demo");
+    let token = ura::store::apps::create(&store, APP).await.expect("app");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(ura::app::serve(
+        store.clone(),
+        settings.clone(),
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    let base = format!("http://{addr}{}", settings.base_path);
+    TestApp {
+        base,
+        token,
+        store,
+        settings,
+        dir,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// `base` + `path`; `path` starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The specification's path of a function: `/ws/ura/NAME/`.
+    pub fn fn_url(&self, function: &str) -> String {
+        self.url(&format!("/ws/ura/{function}/"))
+    }
+
+    /// POSTs a form with the test app's credentials plus `params` to `/ws/ura/{function}/`.
+    pub async fn call(&self, function: &str, params: &[(&str, &str)]) -> Resp {
+        let mut form: Vec<(&str, &str)> = vec![("app", APP), ("token", &self.token)];
+        form.extend_from_slice(params);
+        self.post_form(&self.fn_url(function), &form).await
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Resp {
+        into_resp(self.client.post(url).form(form).send().await.expect("send")).await
+    }
+
+    pub async fn post_json(&self, url: &str, body: &Value) -> Resp {
+        into_resp(self.client.post(url).json(body).send().await.expect("send")).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        into_resp(
+            self.client
+                .post(url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, url: &str) -> Resp {
+        into_resp(self.client.get(url).send().await.expect("send")).await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
+        into_resp(request.send().await.expect("send")).await
+    }
+
+    /// Runs SQL against the server's database (fixtures for scenarios the demo lacks).
+    pub async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.store.pool)
+            .await
+            .expect("exec sql");
+    }
+
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&self.store.pool)
+            .await
+            .expect("scalar")
+    }
+
+    pub async fn scalar_str(&self, sql: &str) -> Option<String> {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_optional(&self.store.pool)
+            .await
+            .expect("scalar")
+    }
+
+    /// Files written into the message directory (e-mails as .eml, SMS as .txt).
+    pub fn message_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.settings.fatura.diretorio)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+pub async fn into_resp(response: reqwest::Response) -> Resp {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response.text().await.expect("body");
+    let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+    Resp {
+        status,
+        content_type,
+        body,
+        json,
+    }
+}
+
+/// Today in the operator's zone, as the server sees it.
+pub fn today(settings: &Settings) -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&settings.tz().expect("tz"))
+        .date_naive()
+}
