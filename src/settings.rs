@@ -185,16 +185,16 @@ fn env_key(key: &str) -> String {
 
 impl Settings {
     /// Defaults < file < environment. `file` None means `ura.toml` if it exists.
-    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         let from_env = std::env::var_os("URA_CONFIG").map(PathBuf::from);
         match file.map(Path::to_path_buf).or(from_env) {
             Some(path) => {
                 if !path.exists() {
-                    return Err(figment::Error::from(format!(
+                    return Err(Box::new(figment::Error::from(format!(
                         "arquivo de configuração não encontrado: {}",
                         path.display()
-                    )));
+                    ))));
                 }
                 figment = figment.merge(Toml::file_exact(path));
             }
@@ -207,6 +207,7 @@ impl Settings {
                     .map(|k| env_key(k.as_str()).into()),
             )
             .extract()
+            .map_err(Box::new)
     }
 
     /// Checks what serde cannot: a time zone that exists, a base path that is a path.
@@ -244,5 +245,46 @@ mod tests {
         assert_eq!(env_key("DATABASE_URL"), "database_url");
         assert_eq!(env_key("BASE_PATH"), "base_path");
         assert_eq!(env_key("SMTP_URL"), "smtp.url");
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ura.toml",
+                r#"
+                listen = "0.0.0.0:9000"
+                timezone = "America/Manaus"
+                [promessa]
+                dias = 5
+                limite_mes = 2
+                "#,
+            )?;
+            jail.set_env("URA_PROMESSA_LIMITE_MES", "4");
+            jail.set_env("URA_DATABASE_URL", "sqlite://outro.db");
+            jail.set_env("URA_BASE_PATH", "provedorx/");
+            let mut s = Settings::load(None).map_err(|e| e.to_string())?;
+            s.validate()?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.timezone, "America/Manaus");
+            assert_eq!(s.promessa.dias, 5);
+            assert_eq!(s.promessa.limite_mes, 4);
+            assert_eq!(s.database_url, "sqlite://outro.db");
+            assert_eq!(s.base_path, "/provedorx");
+            assert_eq!(s.body_limit, 64 * 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("URA_TIMEZONE", "Marte/Olimpo");
+            let mut s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.validate().is_err());
+            jail.set_env("URA_PROMESSA_DIAS", "muitos");
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
     }
 }
