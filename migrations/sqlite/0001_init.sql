@@ -256,13 +256,13 @@ CREATE TABLE messages (
     sent_at     TEXT
 );
 
--- FreeRADIUS 3.2 schema (raddb/mods-config/sql/main/sqlite/schema.sql), unchanged.
+-- FreeRADIUS 3.2 schema (raddb/mods-config/sql/main/sqlite/schema.sql): same tables and
+-- columns, so that rlm_sql can share this database.
 CREATE TABLE radacct (
     radacctid           INTEGER PRIMARY KEY AUTOINCREMENT,
     acctsessionid       TEXT NOT NULL DEFAULT '',
     acctuniqueid        TEXT NOT NULL DEFAULT '',
     username            TEXT NOT NULL DEFAULT '',
-    groupname           TEXT NOT NULL DEFAULT '',
     realm               TEXT DEFAULT '',
     nasipaddress        TEXT NOT NULL DEFAULT '',
     nasportid           TEXT DEFAULT NULL,
@@ -336,6 +336,21 @@ CREATE TABLE radusergroup (
     priority  INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX radusergroup_username ON radusergroup (username);
+
+CREATE TABLE radpostauth (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL DEFAULT '',
+    pass     TEXT NOT NULL DEFAULT '',
+    reply    TEXT NOT NULL DEFAULT '',
+    authdate TIMESTAMP NOT NULL,
+    class    TEXT DEFAULT NULL
+);
+CREATE INDEX radpostauth_username ON radpostauth (username);
+
+CREATE TABLE nasreload (
+    nasipaddress TEXT PRIMARY KEY,
+    reloadtime   DATETIME NOT NULL
+);
 
 -- Default catalogs of the original system (CONTRACT.md §2.6); the operator may edit them.
 INSERT INTO ticket_types (id, description) VALUES

@@ -152,12 +152,22 @@ fn parse_json(body: &[u8], params: &mut Params) -> Result<(), ApiError> {
         match v {
             Value::Null => params.remove(&k),
             Value::String(s) => params.insert(k, s),
-            Value::Number(n) => params.insert(k, n.to_string()),
+            Value::Number(n) => params.insert(k, number_text(&n)),
             Value::Bool(b) => params.insert(k, b.to_string()),
             other => params.insert(k, other.to_string()),
         }
     }
     Ok(())
+}
+
+/// `1001` and `1001.0` are the same integer to a JavaScript client.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+            format!("{}", f as i64)
+        }
+        _ => n.to_string(),
+    }
 }
 
 async fn parse_multipart(
@@ -210,6 +220,19 @@ mod tests {
         assert_eq!(p.get("app"), Some("a"));
         assert_eq!(p.get("x"), None);
         assert_eq!(p.get("y"), None);
+    }
+
+    #[tokio::test]
+    async fn whole_floats_are_integers() {
+        let p = parse(
+            None,
+            &json_headers(),
+            Bytes::from_static(br#"{"contrato": 1001.0, "a": 1.5, "b": "x"}"#),
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.int("contrato").unwrap(), Some(1001));
+        assert!(p.int("a").is_err());
     }
 
     #[tokio::test]
