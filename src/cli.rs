@@ -64,6 +64,17 @@ pub enum AppCommand {
     /// Create an app and print its token (alone, on stdout).
     Add {
         name: String,
+        /// Functions the app may call, comma-separated (default: all),
+        /// e.g. consultacliente,verificaacesso
+        #[arg(long, value_name = "FUNCOES")]
+        allow: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Limit an app to some functions (comma-separated), or `todas` for all.
+    Allow {
+        name: String,
+        functions: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -146,9 +157,10 @@ async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
 async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
-        AppCommand::Add { name, db } => {
+        AppCommand::Add { name, allow, db } => {
+            let functions = allow.as_deref().map(parse_functions).transpose()?.flatten();
             let store = open(&settings(config, &db, None)?).await?;
-            let token = apps::create(&store, &name).await?;
+            let token = apps::create_limited(&store, &name, functions.as_deref()).await?;
             writeln!(out, "{token}")?;
             eprintln!("app {name:?} criado; guarde o token: ele não é exibido novamente");
         }
@@ -157,6 +169,19 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
             let token = apps::rotate(&store, &name).await?;
             writeln!(out, "{token}")?;
             eprintln!("novo token do app {name:?}; o anterior deixou de valer");
+        }
+        AppCommand::Allow {
+            name,
+            functions,
+            db,
+        } => {
+            let functions = parse_functions(&functions)?;
+            let store = open(&settings(config, &db, None)?).await?;
+            apps::set_functions(&store, &name, functions.as_deref()).await?;
+            match functions {
+                Some(list) => eprintln!("app {name:?} limitado a: {}", list.join(", ")),
+                None => eprintln!("app {name:?} pode chamar todas as funções"),
+            }
         }
         AppCommand::List { db } => {
             let store = open(&settings(config, &db, None)?).await?;
@@ -189,6 +214,32 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// `consultacliente,chamado` → the list, checked against the known functions; `todas` → None.
+fn parse_functions(text: &str) -> anyhow::Result<Option<Vec<String>>> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("todas") || text.eq_ignore_ascii_case("all") {
+        return Ok(None);
+    }
+    let mut list = Vec::new();
+    for name in text.split(',').map(|f| f.trim().to_ascii_lowercase()) {
+        if name.is_empty() {
+            continue;
+        }
+        if crate::http::ura::Function::from_name(&name).is_none() {
+            let known: Vec<&str> = crate::http::ura::Function::ALL
+                .iter()
+                .map(|f| f.name())
+                .collect();
+            anyhow::bail!("função desconhecida: {name} (use: {})", known.join(", "));
+        }
+        list.push(name);
+    }
+    if list.is_empty() {
+        anyhow::bail!("informe ao menos uma função, ou `todas`");
+    }
+    Ok(Some(list))
 }
 
 async fn demo(settings: Settings) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ pub const MSG_UNAVAILABLE: &str = "Serviço temporariamente indisponível.";
 pub const MSG_NOT_FOUND: &str = "Não encontrado.";
 pub const MSG_TOO_LARGE: &str = "Requisição muito grande.";
 pub const MSG_NO_CREDENTIALS: &str = "As credenciais de autenticação não foram fornecidas.";
+pub const MSG_FORBIDDEN: &str = "Você não tem permissão para executar essa ação.";
 pub const MSG_BAD_CREDENTIALS: &str = "Credenciais de autenticação incorretas.";
 
 #[derive(Debug)]

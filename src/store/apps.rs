@@ -12,6 +12,26 @@ use super::{Store, ts};
 pub struct App {
     pub id: i64,
     pub name: String,
+    /// Functions this app may call; None means all.
+    pub allowed_functions: Option<Vec<String>>,
+}
+
+impl App {
+    pub fn may_call(&self, function: &str) -> bool {
+        self.allowed_functions
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|f| f == function))
+    }
+}
+
+/// `"a, b"` → `["a", "b"]`; empty or absent → None (all functions).
+fn parse_functions(text: Option<String>) -> Option<Vec<String>> {
+    let list: Vec<String> = text?
+        .split(',')
+        .map(|f| f.trim().to_ascii_lowercase())
+        .filter(|f| !f.is_empty())
+        .collect();
+    (!list.is_empty()).then_some(list)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,6 +39,7 @@ pub struct AppRow {
     pub id: i64,
     pub name: String,
     pub enabled: bool,
+    pub allowed_functions: Option<String>,
     pub created_at: String,
     pub last_used_at: Option<String>,
 }
@@ -65,8 +86,18 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Creates an enabled app and returns its token (shown once, never stored).
+/// Creates an enabled app allowed to call every function; returns its token (shown once,
+/// never stored).
 pub async fn create(store: &Store, name: &str) -> Result<String, AppError> {
+    create_limited(store, name, None).await
+}
+
+/// Creates an app limited to `functions` (None: all).
+pub async fn create_limited(
+    store: &Store,
+    name: &str,
+    functions: Option<&[String]>,
+) -> Result<String, AppError> {
     if !valid_name(name) {
         return Err(AppError::BadName);
     }
@@ -79,12 +110,16 @@ pub async fn create(store: &Store, name: &str) -> Result<String, AppError> {
     if exists.is_some() {
         return Err(AppError::Exists(name.into()));
     }
-    sqlx::query("INSERT INTO apps (name, token_hash, enabled, created_at) VALUES ($1, $2, 1, $3)")
-        .bind(name)
-        .bind(hash_token(&token))
-        .bind(ts(Utc::now()))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO apps (name, token_hash, enabled, allowed_functions, created_at) \
+         VALUES ($1, $2, 1, $3, $4)",
+    )
+    .bind(name)
+    .bind(hash_token(&token))
+    .bind(functions.map(|f| f.join(",")))
+    .bind(ts(Utc::now()))
+    .execute(&mut **tx)
+    .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -103,6 +138,23 @@ pub async fn rotate(store: &Store, name: &str) -> Result<String, AppError> {
     Ok(token)
 }
 
+/// Limits an app to `functions` (None: all functions).
+pub async fn set_functions(
+    store: &Store,
+    name: &str,
+    functions: Option<&[String]>,
+) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE apps SET allowed_functions = $1 WHERE name = $2")
+        .bind(functions.map(|f| f.join(",")))
+        .bind(name)
+        .execute(&store.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(name.into()));
+    }
+    Ok(())
+}
+
 pub async fn set_enabled(store: &Store, name: &str, enabled: bool) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE apps SET enabled = $1 WHERE name = $2")
         .bind(enabled)
@@ -116,9 +168,12 @@ pub async fn set_enabled(store: &Store, name: &str, enabled: bool) -> Result<(),
 }
 
 pub async fn list(store: &Store) -> Result<Vec<AppRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, enabled, created_at, last_used_at FROM apps ORDER BY name")
-        .fetch_all(&store.pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, enabled, allowed_functions, created_at, last_used_at \
+         FROM apps ORDER BY name",
+    )
+    .fetch_all(&store.pool)
+    .await
 }
 
 /// The enabled app with this exact name whose token matches, compared in constant time.
@@ -127,20 +182,22 @@ pub async fn authenticate(
     name: &str,
     token: &str,
 ) -> Result<Option<App>, sqlx::Error> {
-    let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, token_hash FROM apps WHERE name = $1 AND enabled = 1")
-            .bind(name)
-            .fetch_optional(&store.pool)
-            .await?;
+    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, name, token_hash, allowed_functions FROM apps WHERE name = $1 AND enabled = 1",
+    )
+    .bind(name)
+    .fetch_optional(&store.pool)
+    .await?;
     let given = hash_token(token);
     Ok(match row {
         // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.
-        Some((id, stored_name, hash))
+        Some((id, stored_name, hash, functions))
             if stored_name == name && bool::from(given.as_bytes().ct_eq(hash.as_bytes())) =>
         {
             Some(App {
                 id,
                 name: stored_name,
+                allowed_functions: parse_functions(functions),
             })
         }
         _ => None,

@@ -42,8 +42,10 @@ pub async fn spawn() -> TestApp {
 /// directory are set to the test's temp dir first).
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut settings = Settings::default();
-    settings.database_url = format!("sqlite://{}", dir.path().join("ura.db").display());
+    let mut settings = Settings {
+        database_url: format!("sqlite://{}", dir.path().join("ura.db").display()),
+        ..Settings::default()
+    };
     settings.fatura.diretorio = dir.path().join("mensagens");
     configure(&mut settings);
     settings.validate().expect("valid settings");

@@ -44,6 +44,10 @@ impl Function {
         Function::Chamado,
     ];
 
+    pub fn from_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Function::ConsultaCliente => "consultacliente",
@@ -90,6 +94,9 @@ async fn run(
     let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
     let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
     let app = super::auth::authenticate(&state, &parts.headers, &params).await?;
+    if !app.may_call(function.name()) {
+        return Err(ApiError::forbidden(super::error::MSG_FORBIDDEN));
+    }
     let now = Utc::now();
     let today = state.local_date(now);
     let ctx = Ctx {
