@@ -196,7 +196,11 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
                     out,
                     "{:<24} {:<10} {:<28} {}",
                     row.name,
-                    if row.enabled { "ativo" } else { "desativado" },
+                    if row.enabled != 0 {
+                        "ativo"
+                    } else {
+                        "desativado"
+                    },
                     row.created_at,
                     row.last_used_at.as_deref().unwrap_or("-")
                 )?;

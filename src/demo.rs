@@ -1,13 +1,13 @@
 //! The demo provider: a small, realistic data set whose facts the README and the tests rely
 //! on (see the table in README.md). Dates are relative to the moment it is created.
 
+use crate::store::Conn;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use sqlx::SqliteConnection;
 
 use crate::domain::{boleto, pix};
 use crate::store::protocols::{self, Owner};
-use crate::store::{Store, ts};
+use crate::store::{Backend, Store, ts};
 
 /// Provider facts used in the demo's invoices.
 const PIX_KEY: &str = "8c1f5e2a-4b7d-4e3a-9f21-6d0c2b7a9e15";
@@ -23,7 +23,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<b
         return Ok(false);
     }
     let today = now.with_timezone(&tz).date_naive();
-    let conn: &mut SqliteConnection = &mut tx;
+    let conn: &mut Conn = &mut tx;
     let t = ts(now);
 
     exec(
@@ -179,7 +179,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<b
         .bind(nas)
         .bind(element)
         .bind(format!("02:00:00:00:{:02X}:{:02X}", id / 100, id % 100))
-        .bind(enabled)
+        .bind(i64::from(enabled))
         .execute(&mut *conn)
         .await?;
     }
@@ -264,28 +264,45 @@ pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<b
             Some(now - TimeDelta::hours(20)),
         ),
     ];
-    for (i, (login, nas, ip, start, stop)) in sessions.into_iter().enumerate() {
-        sqlx::query(
+    // FreeRADIUS's PostgreSQL schema types addresses and times; SQLite's are text.
+    let radacct_sql = match store.backend {
+        Backend::Sqlite => {
             "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, \
              nasportid, nasporttype, acctstarttime, acctupdatetime, acctstoptime, \
              acctsessiontime, callingstationid, acctterminatecause, framedipaddress, \
              framedprotocol, servicetype) \
              VALUES ($1, $2, $3, $4, 'pppoe-in', 'Virtual', $5, $6, $7, $8, $9, $10, $11, \
-             'PPP', 'Framed-User')",
-        )
-        .bind(format!("81D0{:04X}", i + 1))
-        .bind(format!("demo-{login}-{i}"))
-        .bind(login)
-        .bind(nas)
-        .bind(start.format("%Y-%m-%d %H:%M:%S").to_string())
-        .bind(stop.unwrap_or(now).format("%Y-%m-%d %H:%M:%S").to_string())
-        .bind(stop.map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string()))
-        .bind((stop.unwrap_or(now) - start).num_seconds())
-        .bind(format!("02:00:00:00:00:{:02X}", i + 1))
-        .bind(if stop.is_some() { "Lost-Carrier" } else { "" })
-        .bind(ip)
-        .execute(&mut *conn)
-        .await?;
+             'PPP', 'Framed-User')"
+        }
+        Backend::Postgres => {
+            "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, \
+             nasportid, nasporttype, acctstarttime, acctupdatetime, acctstoptime, \
+             acctsessiontime, callingstationid, acctterminatecause, framedipaddress, \
+             framedprotocol, servicetype) \
+             VALUES ($1, $2, $3, CAST($4 AS INET), 'pppoe-in', 'Virtual', \
+             CAST($5 AS TIMESTAMPTZ), CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), \
+             $8, $9, $10, CAST($11 AS INET), 'PPP', 'Framed-User')"
+        }
+    };
+    let radius_time = |t: DateTime<Utc>| match store.backend {
+        Backend::Sqlite => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        Backend::Postgres => t.format("%Y-%m-%d %H:%M:%S+00").to_string(),
+    };
+    for (i, (login, nas, ip, start, stop)) in sessions.into_iter().enumerate() {
+        sqlx::query(radacct_sql)
+            .bind(format!("81D0{:04X}", i + 1))
+            .bind(format!("demo-{login}-{i}"))
+            .bind(login)
+            .bind(nas)
+            .bind(radius_time(start))
+            .bind(radius_time(stop.unwrap_or(now)))
+            .bind(stop.map(radius_time))
+            .bind((stop.unwrap_or(now) - start).num_seconds())
+            .bind(format!("02:00:00:00:00:{:02X}", i + 1))
+            .bind(if stop.is_some() { "Lost-Carrier" } else { "" })
+            .bind(ip)
+            .execute(&mut *conn)
+            .await?;
     }
 
     // 3001 already used this month's promise; the operator revoked it, and it still counts.
@@ -384,15 +401,34 @@ pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<b
     )
     .await?;
 
+    if store.backend == Backend::Postgres {
+        // Explicit ids above: move the identity sequences past them.
+        for table in [
+            "pops",
+            "nas",
+            "network_elements",
+            "plans",
+            "customers",
+            "customer_contacts",
+            "contracts",
+            "internet_services",
+            "invoices",
+            "maintenances",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            )))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+
     tx.commit().await?;
     Ok(true)
 }
 
-async fn exec(
-    conn: &mut SqliteConnection,
-    sql: &'static str,
-    binds: &[&str],
-) -> Result<(), sqlx::Error> {
+async fn exec(conn: &mut Conn, sql: &'static str, binds: &[&str]) -> Result<(), sqlx::Error> {
     let mut q = sqlx::query(sql);
     for b in binds {
         q = q.bind(*b);

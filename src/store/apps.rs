@@ -38,7 +38,7 @@ fn parse_functions(text: Option<String>) -> Option<Vec<String>> {
 pub struct AppRow {
     pub id: i64,
     pub name: String,
-    pub enabled: bool,
+    pub enabled: i64,
     pub allowed_functions: Option<String>,
     pub created_at: String,
     pub last_used_at: Option<String>,
@@ -157,7 +157,7 @@ pub async fn set_functions(
 
 pub async fn set_enabled(store: &Store, name: &str, enabled: bool) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE apps SET enabled = $1 WHERE name = $2")
-        .bind(enabled)
+        .bind(i64::from(enabled))
         .bind(name)
         .execute(&store.pool)
         .await?;

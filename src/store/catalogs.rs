@@ -1,9 +1,9 @@
 //! Ticket types, work-order reasons and sectors, editable by the operator.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// An active ticket type with this id.
-pub async fn ticket_type_active(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn ticket_type_active(conn: &mut Conn, id: i64) -> Result<bool, sqlx::Error> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM ticket_types WHERE id = $1 AND active = 1")
             .bind(id)
@@ -12,7 +12,7 @@ pub async fn ticket_type_active(conn: &mut SqliteConnection, id: i64) -> Result<
     Ok(n > 0)
 }
 
-pub async fn reason_active(conn: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn reason_active(conn: &mut Conn, id: i64) -> Result<bool, sqlx::Error> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM work_order_reasons WHERE id = $1 AND active = 1")
             .bind(id)
@@ -22,7 +22,7 @@ pub async fn reason_active(conn: &mut SqliteConnection, id: i64) -> Result<bool,
 }
 
 /// A sector by id, or by name in any case.
-pub async fn sector(conn: &mut SqliteConnection, given: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn sector(conn: &mut Conn, given: &str) -> Result<Option<i64>, sqlx::Error> {
     let given = given.trim();
     if let Ok(id) = given.parse::<i64>() {
         return sqlx::query_scalar("SELECT id FROM sectors WHERE id = $1 AND active = 1")

@@ -1,7 +1,7 @@
 //! Customers, contracts, their internet services and invoices, as the URA functions read them.
 
+use crate::store::Conn;
 use chrono::NaiveDate;
-use sqlx::SqliteConnection;
 
 use super::Store;
 
@@ -24,7 +24,7 @@ const CONTRACT_SELECT: &str = "SELECT c.id, c.customer_id, cu.name AS customer_n
      FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
      LEFT JOIN pops p ON p.id = c.pop_id";
 
-pub async fn by_id(conn: &mut SqliteConnection, id: i64) -> Result<Option<Contract>, sqlx::Error> {
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Contract>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{CONTRACT_SELECT} WHERE c.id = $1"
     )))
@@ -50,14 +50,11 @@ pub struct Service {
     pub plan_name: Option<String>,
     pub nas_id: Option<i64>,
     pub element_id: Option<i64>,
-    pub enabled: bool,
+    pub enabled: i64,
 }
 
 /// The contract's internet services, lowest id first.
-pub async fn services(
-    conn: &mut SqliteConnection,
-    contract_id: i64,
-) -> Result<Vec<Service>, sqlx::Error> {
+pub async fn services(conn: &mut Conn, contract_id: i64) -> Result<Vec<Service>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.login, pl.name AS plan_name, s.nas_id, s.element_id, s.enabled \
          FROM internet_services s LEFT JOIN plans pl ON pl.id = s.plan_id \
@@ -76,12 +73,9 @@ pub struct OpenBalance {
     pub oldest_due: Option<NaiveDate>,
 }
 
-pub async fn open_balance(
-    conn: &mut SqliteConnection,
-    contract_id: i64,
-) -> Result<OpenBalance, sqlx::Error> {
+pub async fn open_balance(conn: &mut Conn, contract_id: i64) -> Result<OpenBalance, sqlx::Error> {
     let (cents, count, oldest): (Option<i64>, i64, Option<String>) = sqlx::query_as(
-        "SELECT SUM(amount_cents), COUNT(*), MIN(due_on) FROM invoices \
+        "SELECT CAST(SUM(amount_cents) AS BIGINT), COUNT(*), MIN(due_on) FROM invoices \
          WHERE contract_id = $1 AND status = 'open'",
     )
     .bind(contract_id)
@@ -148,9 +142,9 @@ pub async fn has_open_session(store: &Store, login: &str) -> Result<bool, sqlx::
 
 /// Whether the NAS is known to be unreachable.
 pub async fn nas_unreachable(store: &Store, nas_id: i64) -> Result<bool, sqlx::Error> {
-    let reachable: Option<bool> = sqlx::query_scalar("SELECT reachable FROM nas WHERE id = $1")
+    let reachable: Option<i64> = sqlx::query_scalar("SELECT reachable FROM nas WHERE id = $1")
         .bind(nas_id)
         .fetch_optional(&store.pool)
         .await?;
-    Ok(reachable == Some(false))
+    Ok(reachable == Some(0))
 }

@@ -21,11 +21,12 @@ pub async fn in_force(
     element_id: Option<i64>,
     nas_id: Option<i64>,
 ) -> Result<Vec<InForce>, sqlx::Error> {
-    let rows: Vec<(i64, Option<String>, Option<String>, bool)> = sqlx::query_as(
+    let rows: Vec<(i64, Option<String>, Option<String>, i64)> = sqlx::query_as(
         "SELECT m.id, m.ivr_message, m.expected_end, \
-           (EXISTS (SELECT 1 FROM maintenance_nas x WHERE x.maintenance_id = m.id AND x.nas_id = $4) \
+           CASE WHEN EXISTS (SELECT 1 FROM maintenance_nas x WHERE x.maintenance_id = m.id AND x.nas_id = $4) \
             AND NOT EXISTS (SELECT 1 FROM maintenance_pops x WHERE x.maintenance_id = m.id AND x.pop_id = $2) \
-            AND NOT EXISTS (SELECT 1 FROM maintenance_elements x WHERE x.maintenance_id = m.id AND x.element_id = $3)) AS via_nas \
+            AND NOT EXISTS (SELECT 1 FROM maintenance_elements x WHERE x.maintenance_id = m.id AND x.element_id = $3) \
+           THEN 1 ELSE 0 END AS via_nas \
          FROM maintenances m \
          WHERE m.starts_at <= $1 AND m.resolved_at IS NULL AND m.status <> 4 AND ( \
            EXISTS (SELECT 1 FROM maintenance_pops x WHERE x.maintenance_id = m.id AND x.pop_id = $2) \
@@ -45,7 +46,7 @@ pub async fn in_force(
             id,
             ivr_message: ivr_message.filter(|m| !m.trim().is_empty()),
             expected_end: end.as_deref().and_then(parse_ts),
-            via_nas,
+            via_nas: via_nas != 0,
         })
         .collect())
 }

@@ -1,7 +1,7 @@
 //! Invoice messages handed to the mail server, the SMS gateway or the file directory.
 
+use crate::store::Conn;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::{Store, ts};
 
@@ -16,10 +16,7 @@ pub struct NewMessage<'a> {
 }
 
 /// Records the message as queued before any delivery attempt, so that it is never lost.
-pub async fn insert_queued(
-    conn: &mut SqliteConnection,
-    m: NewMessage<'_>,
-) -> Result<i64, sqlx::Error> {
+pub async fn insert_queued(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO messages (contract_id, channel, recipient, subject, body, protocol, \
          status, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7) \

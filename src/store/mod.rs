@@ -1,5 +1,8 @@
 //! The database: connection pool, migrations, write transactions, and one module per
-//! aggregate. Timestamps are stored as fixed-width UTC text so that they compare as text.
+//! aggregate. One SQL text serves SQLite and PostgreSQL where the dialects agree (through
+//! sqlx's `Any` driver; both accept `$1` placeholders); each backend has its own migrations.
+//! Timestamps are stored as fixed-width UTC text so that they compare as text on both, and
+//! flags as integers (the `Any` driver decodes no SQLite boolean).
 
 pub mod apps;
 pub mod catalogs;
@@ -11,24 +14,42 @@ pub mod promises;
 pub mod protocols;
 pub mod tickets;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub type Db = Sqlite;
+pub type Db = Any;
+pub type Conn = sqlx::AnyConnection;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("banco de dados não suportado: {0} (use sqlite://ARQUIVO)")]
+    #[error("banco de dados não suportado: {0} (use sqlite://ARQUIVO ou postgres://...)")]
     UnsupportedUrl(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
@@ -51,10 +72,20 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         sqlx::Error::Database(db) => {
-            // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13), SQLITE_IOERR (10),
-            // SQLITE_CANTOPEN (14), with their extended codes.
-            let code = db.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) & 0xff;
-            matches!(code, 5 | 6 | 10 | 13 | 14)
+            let code = db.code().unwrap_or_default();
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // Connection exceptions (08), insufficient resources (53), operator
+                // intervention (57: shutdown, cancel), system errors (58).
+                ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+            } else {
+                // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_IOERR (10), SQLITE_FULL (13),
+                // SQLITE_CANTOPEN (14), with their extended codes.
+                let code = code.parse::<i64>().unwrap_or(0) & 0xff;
+                matches!(code, 5 | 6 | 10 | 13 | 14)
+            }
         }
         _ => false,
     }
@@ -63,16 +94,18 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 /// Handle to the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
+    pub backend: Backend,
     /// SQLite allows one writer: writers of this process queue here instead of spinning in
     /// SQLite's busy handler. Other processes (the CLI) are covered by `busy_timeout`.
+    /// PostgreSQL needs no such lock: rows are locked where the rules need it.
     write_lock: Arc<Mutex<()>>,
 }
 
-/// A write transaction; it holds the process's write lock until it ends.
+/// A write transaction; on SQLite it holds the process's write lock until it ends.
 pub struct WriteTx {
     pub tx: Transaction<'static, Db>,
-    _guard: OwnedMutexGuard<()>,
+    _guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -95,41 +128,77 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database.
+    /// Opens (creating a SQLite file if missing) and migrates the database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+        Self::open_with(url, 8).await
+    }
+
+    pub async fn open_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend =
+            Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact_url(url)))?;
+        let options = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5));
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                options
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // FULL: an acknowledged write survives a power cut, not only a
+                            // crash. busy_timeout covers writers of other processes.
+                            conn.execute(
+                                "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; \
+                                 PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.connect(url).await?,
+        };
+        match backend {
+            Backend::Sqlite => {
+                // WAL lets readers go on while one writer writes; it persists in the file.
+                pool.execute("PRAGMA journal_mode = WAL").await?;
+                SQLITE_MIGRATOR.run(&pool).await?;
+            }
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged write survives a power cut, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
         Ok(Store {
             pool,
+            backend,
             write_lock: Arc::new(Mutex::new(())),
         })
     }
 
-    /// Begins a write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`),
-    /// so that a transaction that reads before writing never fails with a stale snapshot.
+    /// Begins a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that a transaction that reads before writing never fails with
+    /// a stale snapshot.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        let guard = tokio::time::timeout(
-            Duration::from_secs(10),
-            self.write_lock.clone().lock_owned(),
-        )
-        .await
-        .map_err(|_| sqlx::Error::PoolTimedOut)?;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _guard: guard })
+        match self.backend {
+            Backend::Sqlite => {
+                let guard = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    self.write_lock.clone().lock_owned(),
+                )
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _guard: Some(guard),
+                })
+            }
+            Backend::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _guard: None,
+            }),
+        }
     }
 
     pub async fn close(&self) {
@@ -141,6 +210,17 @@ impl Store {
             .bind(key)
             .fetch_optional(&self.pool)
             .await
+    }
+}
+
+/// `sqlite://ura.db` → `sqlite://ura.db?mode=rwc`: the file is created when missing.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Notifications for the agents' console: who is being transferred, to which queue.
 
+use crate::store::Conn;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::ts;
 
@@ -15,10 +15,7 @@ pub struct NewNotification<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn insert(
-    conn: &mut SqliteConnection,
-    n: NewNotification<'_>,
-) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, n: NewNotification<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO notifications (contract_id, customer_id, protocol, caller, agent, app_id, \
          state, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7) RETURNING id",

@@ -1,13 +1,13 @@
 //! Payment promises and the unlock they grant.
 
+use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqliteConnection;
 
 use super::ts;
 
 /// Promises of the contract in a local month (`YYYY-MM`), whatever became of them.
 pub async fn count_in_month(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     contract_id: i64,
     month: &str,
 ) -> Result<i64, sqlx::Error> {
@@ -34,7 +34,7 @@ pub struct NewPromise<'a> {
 
 /// Records the promise; the unique (contract, month, seq) index makes a second process
 /// that raced past the count fail here instead of granting a second unlock.
-pub async fn insert(conn: &mut SqliteConnection, p: NewPromise<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO promises (contract_id, local_month, seq, created_at, promised_date, \
          expires_at, protocol, previous_status, previous_mode, state, caller, app_id) \
@@ -56,10 +56,7 @@ pub async fn insert(conn: &mut SqliteConnection, p: NewPromise<'_>) -> Result<i6
 }
 
 /// Puts the contract back in service: status 1 set automatically, services enabled.
-pub async fn unlock_contract(
-    conn: &mut SqliteConnection,
-    contract_id: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn unlock_contract(conn: &mut Conn, contract_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE contracts SET status = 1, status_mode = 1 WHERE id = $1")
         .bind(contract_id)
         .execute(&mut *conn)

@@ -1,8 +1,8 @@
 //! Protocol numbers: a counter per local day, incremented inside the caller's write
 //! transaction, and every protocol recorded with the contract it belongs to.
 
+use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqliteConnection;
 
 use super::ts;
 use crate::domain::protocol;
@@ -17,7 +17,7 @@ pub struct Owner<'a> {
 /// Returns `reuse` when it is a protocol of the same contract given today; otherwise a new
 /// protocol. Must run inside a write transaction: the counter is read and bumped atomically.
 pub async fn allocate(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     now: DateTime<Utc>,
     today: NaiveDate,
     owner: Owner<'_>,

@@ -1,7 +1,7 @@
 //! Tickets (ocorrências) and their work orders.
 
+use crate::store::Conn;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::ts;
 
@@ -16,7 +16,7 @@ pub struct NewTicket<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, t: NewTicket<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, t: NewTicket<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO tickets (protocol, contract_id, type_id, sector_id, content, origin, \
          caller, app_id, status, created_at) \
@@ -35,7 +35,7 @@ pub async fn insert(conn: &mut SqliteConnection, t: NewTicket<'_>) -> Result<i64
 }
 
 pub async fn insert_work_order(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ticket_id: i64,
     reason_id: i64,
     now: DateTime<Utc>,

@@ -10,12 +10,12 @@ mod notificacao;
 
 use std::sync::Arc;
 
+use crate::store::Conn;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
-use sqlx::SqliteConnection;
 
 use super::error::{ApiError, json_response};
 use super::params::{self, Params};
@@ -124,7 +124,7 @@ impl Ctx {
     /// The contract, when it exists and, if `cpfcnpj` was also given, belongs to that document.
     pub async fn find_contract(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         id: i64,
     ) -> Result<Option<Contract>, ApiError> {
         let Some(contract) = contracts::by_id(conn, id).await? else {
