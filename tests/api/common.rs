@@ -4,6 +4,9 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::Connection;
 
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -23,6 +26,71 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The PostgreSQL database made for this test, dropped by `stop`.
+    pg_database: Option<String>,
+}
+
+/// PostgreSQL server for the tests (e.g. `postgres://postgres@127.0.0.1:5432/postgres`);
+/// unset: SQLite.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("URA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// `postgres://host/db?x` with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{root}/{name}{query}")
+}
+
+/// Creates a fresh, uniquely named PostgreSQL database and returns its name and URL.
+pub async fn create_pg_database(admin: &str) -> (String, String) {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "ura_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand_suffix()
+    );
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to URA_TEST_DATABASE_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let _ = conn.close().await;
+    let url = with_database(admin, &name);
+    (name, url)
+}
+
+pub async fn drop_pg_database(admin: &str, name: &str) {
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+        let _ = conn.close().await;
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        % 100_000
 }
 
 #[derive(Debug)]
@@ -42,8 +110,18 @@ pub async fn spawn() -> TestApp {
 /// directory are set to the test's temp dir first).
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
+    let (pg_database, database_url) = match postgres_admin_url() {
+        Some(admin) => {
+            let (name, url) = create_pg_database(&admin).await;
+            (Some(name), url)
+        }
+        None => (
+            None,
+            format!("sqlite://{}", dir.path().join("ura.db").display()),
+        ),
+    };
     let mut settings = Settings {
-        database_url: format!("sqlite://{}", dir.path().join("ura.db").display()),
+        database_url,
         ..Settings::default()
     };
     settings.fatura.diretorio = dir.path().join("mensagens");
@@ -81,6 +159,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("client"),
         shutdown: Some(tx),
         server: Some(server),
+        pg_database,
     }
 }
 
@@ -174,6 +253,14 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        self.store.close().await;
+        if let (Some(admin), Some(name)) = (postgres_admin_url(), self.pg_database.take()) {
+            drop_pg_database(&admin, &name).await;
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_database.is_some()
     }
 }
 
