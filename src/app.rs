@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tokio::net::TcpListener;
 
+use crate::network::sessions::Sessions;
 use crate::notify::Notifier;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -19,20 +20,24 @@ pub struct AppState {
     pub settings: Settings,
     pub tz: Tz,
     pub notifier: Notifier,
+    /// Where open RADIUS sessions are read from.
+    pub sessions: Sessions,
     /// When each app was last recorded as used, to write that at most once a minute.
     pub app_seen: Mutex<HashMap<i64, Instant>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, mut settings: Settings) -> anyhow::Result<AppState> {
+    pub async fn new(store: Store, mut settings: Settings) -> anyhow::Result<AppState> {
         settings.validate().map_err(anyhow::Error::msg)?;
         let tz = settings.tz().map_err(anyhow::Error::msg)?;
         let notifier = Notifier::from_settings(&settings)?;
+        let sessions = Sessions::connect(&store, settings.radacct_url.as_deref()).await?;
         Ok(AppState {
             store,
             settings,
             tz,
             notifier,
+            sessions,
             app_seen: Mutex::new(HashMap::new()),
         })
     }
@@ -54,7 +59,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(AppState::new(store.clone(), settings)?);
+    let state = Arc::new(AppState::new(store.clone(), settings).await?);
     tracing::info!("{}", state.notifier.describe());
     let router = crate::http::router(state.clone());
     let addr = listener.local_addr()?;

@@ -52,10 +52,25 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// FreeRADIUS provisioning.
+    Radius {
+        #[command(subcommand)]
+        command: RadiusCommand,
+    },
     /// Manage the applications (IVR, chatbot...) allowed to call the API.
     App {
         #[command(subcommand)]
         command: AppCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RadiusCommand {
+    /// Rewrite radcheck, radusergroup and the plans' radgroupreply from the data
+    /// (after editing tables by hand, or on a first install). Idempotent.
+    Sync {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -120,12 +135,14 @@ fn settings(
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database_url).await.map_err(|e| {
-        anyhow::anyhow!(
-            "não foi possível abrir o banco {}: {e}",
-            redact_url(&settings.database_url)
-        )
-    })
+    Store::open_with(&settings.database_url, settings.database_max_connections)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "não foi possível abrir o banco {}: {e}",
+                redact_url(&settings.database_url)
+            )
+        })
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -145,6 +162,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::App { command } => app(config, command).await,
+        Command::Radius {
+            command: RadiusCommand::Sync { db },
+        } => {
+            let settings = settings(config, &db, None)?;
+            let store = open(&settings).await?;
+            let mut tx = store.write().await?;
+            let report = crate::network::radius::sync_all(&mut tx, &settings.radius).await?;
+            tx.commit().await?;
+            eprintln!(
+                "FreeRADIUS sincronizado: {} plano(s), {} contrato(s)",
+                report.plans, report.contracts
+            );
+            Ok(())
+        }
     }
 }
 
@@ -249,7 +280,7 @@ fn parse_functions(text: &str) -> anyhow::Result<Option<Vec<String>>> {
 async fn demo(settings: Settings) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     let tz = settings.tz().map_err(anyhow::Error::msg)?;
-    let created = crate::demo::seed(&store, chrono::Utc::now(), tz).await?;
+    let created = crate::demo::seed_with(&store, chrono::Utc::now(), tz, &settings.radius).await?;
     let is_demo = crate::demo::is_demo(&store).await?;
     let listener = bind(&settings.listen).await?;
     let addr = listener.local_addr()?;

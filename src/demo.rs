@@ -6,6 +6,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{boleto, pix};
+use crate::network::radius;
+use crate::settings::RadiusSettings;
 use crate::store::protocols::{self, Owner};
 use crate::store::{Backend, Store, ts};
 
@@ -15,6 +17,16 @@ const PIX_KEY: &str = "8c1f5e2a-4b7d-4e3a-9f21-6d0c2b7a9e15";
 /// Fills an empty database with the demo provider. Returns false (and changes nothing) when
 /// the database already holds customers.
 pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<bool> {
+    seed_with(store, now, tz, &RadiusSettings::default()).await
+}
+
+/// `seed`, provisioning FreeRADIUS with the operator's group names.
+pub async fn seed_with(
+    store: &Store,
+    now: DateTime<Utc>,
+    tz: Tz,
+    radius_settings: &RadiusSettings,
+) -> anyhow::Result<bool> {
     let mut tx = store.write().await?;
     let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
         .fetch_one(&mut **tx)
@@ -400,6 +412,17 @@ pub async fn seed(store: &Store, now: DateTime<Utc>, tz: Tz) -> anyhow::Result<b
         &[],
     )
     .await?;
+
+    // The block group's reply is the operator's choice; the demo puts blocked customers in
+    // an address list that a captive-portal rule would redirect.
+    sqlx::query(
+        "INSERT INTO radgroupreply (groupname, attribute, op, value) \
+         VALUES ($1, 'Mikrotik-Address-List', ':=', 'bloqueados')",
+    )
+    .bind(&radius_settings.grupo_bloqueio)
+    .execute(&mut *conn)
+    .await?;
+    radius::sync_all(conn, radius_settings).await?;
 
     if store.backend == Backend::Postgres {
         // Explicit ids above: move the identity sequences past them.

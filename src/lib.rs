@@ -5,6 +5,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod network;
 pub mod notify;
 pub mod settings;
 pub mod store;

@@ -10,7 +10,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
-const SECTIONS: &[&str] = &["promessa", "fatura", "acesso", "smtp", "sms", "provedor"];
+const SECTIONS: &[&str] = &[
+    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -27,12 +29,36 @@ pub struct Settings {
     pub body_limit: usize,
     /// Seconds a request may take before it is answered with 503.
     pub request_timeout: f64,
+    /// Most database connections of this process.
+    pub database_max_connections: u32,
+    /// An existing FreeRADIUS database (postgres:// or mysql://) to read sessions from,
+    /// read-only. Absent: our own `radacct`, where FreeRADIUS writes its accounting.
+    pub radacct_url: Option<String>,
     pub promessa: PromiseSettings,
     pub fatura: InvoiceSettings,
     pub acesso: AccessSettings,
     pub smtp: SmtpSettings,
     pub sms: SmsSettings,
     pub provedor: ProviderSettings,
+    pub radius: RadiusSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RadiusSettings {
+    /// Group of the services of contracts not in service (suspended, cancelled, inactive).
+    pub grupo_bloqueio: String,
+    /// Group of the services of contracts at reduced speed (status 7); absent: the plan's.
+    pub grupo_velocidade_reduzida: Option<String>,
+}
+
+impl Default for RadiusSettings {
+    fn default() -> Self {
+        RadiusSettings {
+            grupo_bloqueio: "bloqueado".into(),
+            grupo_velocidade_reduzida: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +136,8 @@ impl Default for Settings {
             timezone: "America/Sao_Paulo".into(),
             body_limit: 64 * 1024,
             request_timeout: 30.0,
+            database_max_connections: 16,
+            radacct_url: None,
             promessa: PromiseSettings::default(),
             fatura: InvoiceSettings::default(),
             acesso: AccessSettings::default(),
@@ -119,6 +147,7 @@ impl Default for Settings {
             },
             sms: SmsSettings::default(),
             provedor: ProviderSettings::default(),
+            radius: RadiusSettings::default(),
         }
     }
 }
@@ -221,6 +250,12 @@ impl Settings {
         }
         if self.body_limit == 0 {
             return Err("body_limit deve ser maior que zero".into());
+        }
+        if self.database_max_connections == 0 {
+            return Err("database_max_connections deve ser maior que zero".into());
+        }
+        if self.radius.grupo_bloqueio.trim().is_empty() {
+            return Err("radius.grupo_bloqueio não pode ser vazio".into());
         }
         if self.promessa.limite_mes == 0 {
             return Err("promessa.limite_mes deve ser maior que zero".into());

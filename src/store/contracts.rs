@@ -129,17 +129,6 @@ pub async fn contacts(
     .await
 }
 
-/// Whether the login has an open accounting session (FreeRADIUS `radacct`).
-pub async fn has_open_session(store: &Store, login: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM radacct WHERE username = $1 AND acctstoptime IS NULL",
-    )
-    .bind(login)
-    .fetch_one(&store.pool)
-    .await?;
-    Ok(n > 0)
-}
-
 /// Whether the NAS is known to be unreachable.
 pub async fn nas_unreachable(store: &Store, nas_id: i64) -> Result<bool, sqlx::Error> {
     let reachable: Option<i64> = sqlx::query_scalar("SELECT reachable FROM nas WHERE id = $1")

@@ -130,16 +130,22 @@ impl std::ops::DerefMut for WriteTx {
 impl Store {
     /// Opens (creating a SQLite file if missing) and migrates the database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        Self::open_with(url, 8).await
+        Self::open_with(url, 16).await
     }
 
     pub async fn open_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend =
             Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact_url(url)))?;
+        // PostgreSQL away: answer 503 within a second rather than queue. SQLite is local: a
+        // wait there is only for a connection of our own pool.
+        let acquire = match backend {
+            Backend::Sqlite => Duration::from_secs(5),
+            Backend::Postgres => Duration::from_secs(1),
+        };
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5));
+            .acquire_timeout(acquire);
         let pool = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);

@@ -90,7 +90,7 @@ async fn service_outcome(
     if let Some(msg) = status::out_of_service_message(contract.status) {
         return Ok(Outcome::Plain { status: 3, msg });
     }
-    if contracts::has_open_session(store, &service.login).await? {
+    if ctx.state.sessions.has_open_session(&service.login).await? {
         Ok(Outcome::Plain {
             status: 1,
             msg: "Serviço Online",

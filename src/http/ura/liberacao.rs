@@ -107,6 +107,8 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         Err(e) => return Err(e.into()),
     }
     promises::unlock_contract(&mut tx, id).await?;
+    // FreeRADIUS must see the unlock in the same transaction.
+    crate::network::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
 
     let mut msg = String::from("Liberação via URA -\n");
     for s in &services {
