@@ -2,3 +2,5 @@
 
 pub mod radius;
 pub mod sessions;
+pub mod coa;
+pub mod nas_sim;

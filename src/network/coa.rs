@@ -1,0 +1,1 @@
+//! RFC 5176 Dynamic Authorization client (Disconnect-Request, CoA-Request).
