@@ -62,6 +62,8 @@ pub async fn serve(
     let state = Arc::new(AppState::new(store.clone(), settings).await?);
     tracing::info!("{}", state.notifier.describe());
     let router = crate::http::router(state.clone());
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = crate::jobs::spawn_all(state.clone(), jobs_stopped);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
     axum::serve(
@@ -70,6 +72,10 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    let _ = stop_jobs.send(true);
+    for job in jobs {
+        let _ = job.await;
+    }
     store.close().await;
     tracing::info!("ura encerrado");
     Ok(())

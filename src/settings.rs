@@ -74,6 +74,8 @@ pub struct PromiseSettings {
     pub max_valor_aberto: Option<f64>,
     /// Oldest overdue invoice, in days, that still allows an unlock (no limit when absent).
     pub max_dias_atraso: Option<u32>,
+    /// Seconds between two looks for promises whose time is up.
+    pub verificar_expiracao: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +162,7 @@ impl Default for PromiseSettings {
             suspensao_manual: false,
             max_valor_aberto: None,
             max_dias_atraso: None,
+            verificar_expiracao: 30.0,
         }
     }
 }

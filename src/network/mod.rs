@@ -1,6 +1,6 @@
 //! The network side: FreeRADIUS provisioning and where RADIUS sessions are read from.
 
-pub mod radius;
-pub mod sessions;
 pub mod coa;
 pub mod nas_sim;
+pub mod radius;
+pub mod sessions;

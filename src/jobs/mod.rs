@@ -1,0 +1,53 @@
+//! Background loops of `ura serve`. Each is safe with several processes running it at once:
+//! work is claimed with a conditional update, so nothing is done twice and nothing is missed.
+
+pub mod expiry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::app::AppState;
+
+/// Starts the loops; they stop when `stop` turns true.
+pub fn spawn_all(
+    state: Arc<AppState>,
+    stop: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let every = Duration::from_secs_f64(
+        state
+            .settings
+            .promessa
+            .verificar_expiracao
+            .clamp(0.05, 86_400.0),
+    );
+    vec![tokio::spawn(run_every(every, stop, move || {
+        let state = state.clone();
+        async move {
+            if let Err(e) = expiry::run_once(&state).await {
+                tracing::warn!(error = %e, "verificação de promessas vencidas falhou; nova tentativa no próximo ciclo");
+            }
+        }
+    }))]
+}
+
+async fn run_every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    // The first run one period after start, not at once: a process that restarts in a loop
+    // does not hammer the database.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => job().await,
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
