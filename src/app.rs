@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tokio::net::TcpListener;
 
+use crate::network::coa::CoaClient;
 use crate::network::sessions::Sessions;
 use crate::notify::Notifier;
 use crate::settings::Settings;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Where open RADIUS sessions are read from.
     pub sessions: Sessions,
+    /// RFC 5176 requests to the NAS.
+    pub coa: CoaClient,
     /// When each app was last recorded as used, to write that at most once a minute.
     pub app_seen: Mutex<HashMap<i64, Instant>>,
 }
@@ -32,12 +35,17 @@ impl AppState {
         let tz = settings.tz().map_err(anyhow::Error::msg)?;
         let notifier = Notifier::from_settings(&settings)?;
         let sessions = Sessions::connect(&store, settings.radacct_url.as_deref()).await?;
+        let coa = CoaClient::new(
+            Duration::from_secs_f64(settings.nas.timeout.clamp(0.01, 30.0)),
+            settings.nas.tentativas.min(10),
+        )?;
         Ok(AppState {
             store,
             settings,
             tz,
             notifier,
             sessions,
+            coa,
             app_seen: Mutex::new(HashMap::new()),
         })
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
 const SECTIONS: &[&str] = &[
-    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius",
+    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius", "nas",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,6 +41,28 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub provedor: ProviderSettings,
     pub radius: RadiusSettings,
+    pub nas: NasSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NasSettings {
+    /// Seconds to wait for each try of an RFC 5176 request.
+    pub timeout: f64,
+    /// Tries after the first.
+    pub tentativas: u32,
+    /// Seconds between two health probes of each NAS.
+    pub verificar_saude: f64,
+}
+
+impl Default for NasSettings {
+    fn default() -> Self {
+        NasSettings {
+            timeout: 0.5,
+            tentativas: 2,
+            verificar_saude: 30.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +172,7 @@ impl Default for Settings {
             sms: SmsSettings::default(),
             provedor: ProviderSettings::default(),
             radius: RadiusSettings::default(),
+            nas: NasSettings::default(),
         }
     }
 }

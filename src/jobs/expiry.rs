@@ -6,7 +6,8 @@ use chrono::Utc;
 
 use crate::app::AppState;
 use crate::domain::status;
-use crate::network::radius;
+use crate::network::{nas, radius};
+use crate::store::promises;
 use crate::store::ts;
 
 /// What one run did.
@@ -97,6 +98,21 @@ pub async fn run_once(state: &AppState) -> Result<Report, sqlx::Error> {
                 "promessa vencida sem pagamento: contrato voltou ao status anterior"
             );
             report.reverted.push(contract_id);
+            // Sessions opened during the unlock carry the plan's profile: cut them so
+            // that the equipment re-authenticates into the block group.
+            let logins: Vec<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT login, CAST(nas_id AS BIGINT) FROM internet_services \
+                 WHERE contract_id = $1 ORDER BY id",
+            )
+            .bind(contract_id)
+            .fetch_all(&state.store.pool)
+            .await?;
+            let result = nas::disconnect_logins(state, &logins).await;
+            tracing::info!(
+                contrato = contract_id,
+                "desconexão após vencimento: {result}"
+            );
+            promises::record_disconnect(&state.store, promise_id, &result).await?;
         }
     }
     Ok(report)

@@ -2,6 +2,7 @@
 //! work is claimed with a conditional update, so nothing is done twice and nothing is missed.
 
 pub mod expiry;
+pub mod nas_health;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,1 +1,972 @@
-//! RFC 5176 Dynamic Authorization client (Disconnect-Request, CoA-Request).
+//! RFC 5176 Dynamic Authorization client (Disconnect-Request, CoA-Request) and RFC 5997
+//! Status-Server, over UDP.
+//!
+//! Packets are assembled by hand here rather than with `radius::core::packet::Packet`: the
+//! crate neither adds nor checks Message-Authenticator, and its response check hashes the
+//! whole datagram instead of `Length` octets. The crate still supplies the codes and attribute
+//! numbers.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use md5::{Digest, Md5};
+use radius::core::code::Code;
+use radius::core::{rfc2865, rfc2866, rfc2869, rfc3162, rfc3576, rfc6911};
+use subtle::ConstantTimeEq;
+use tokio::net::UdpSocket;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+
+/// The port RFC 5176 assigns to Dynamic Authorization servers.
+pub const COA_PORT: u16 = 3799;
+/// Default wait for a reply to each try.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Default number of retransmissions after the first try.
+pub const DEFAULT_RETRIES: u32 = 2;
+
+pub(crate) const HEADER_LEN: usize = 20;
+pub(crate) const MAX_PACKET_LEN: usize = 4096;
+const MAX_ATTR_VALUE: usize = 253;
+
+pub(crate) const CODE_ACCESS_ACCEPT: u8 = Code::AccessAccept as u8;
+pub(crate) const CODE_ACCESS_REJECT: u8 = Code::AccessReject as u8;
+pub(crate) const CODE_STATUS_SERVER: u8 = Code::StatusServer as u8;
+pub(crate) const CODE_DISCONNECT_REQUEST: u8 = Code::DisconnectRequest as u8;
+pub(crate) const CODE_DISCONNECT_ACK: u8 = Code::DisconnectACK as u8;
+pub(crate) const CODE_DISCONNECT_NAK: u8 = Code::DisconnectNAK as u8;
+pub(crate) const CODE_COA_REQUEST: u8 = Code::CoARequest as u8;
+pub(crate) const CODE_COA_ACK: u8 = Code::CoAACK as u8;
+pub(crate) const CODE_COA_NAK: u8 = Code::CoANAK as u8;
+
+pub(crate) const ATTR_USER_NAME: u8 = rfc2865::USER_NAME_TYPE;
+pub(crate) const ATTR_NAS_IP_ADDRESS: u8 = rfc2865::NAS_IP_ADDRESS_TYPE;
+pub(crate) const ATTR_FRAMED_IP_ADDRESS: u8 = rfc2865::FRAMED_IP_ADDRESS_TYPE;
+pub(crate) const ATTR_ACCT_SESSION_ID: u8 = rfc2866::ACCT_SESSION_ID_TYPE;
+pub(crate) const ATTR_MESSAGE_AUTHENTICATOR: u8 = rfc2869::MESSAGE_AUTHENTICATOR_TYPE;
+pub(crate) const ATTR_NAS_IPV6_ADDRESS: u8 = rfc3162::NAS_IPV6_ADDRESS_TYPE;
+pub(crate) const ATTR_ERROR_CAUSE: u8 = rfc3576::ERROR_CAUSE_TYPE;
+pub(crate) const ATTR_FRAMED_IPV6_ADDRESS: u8 = rfc6911::FRAMED_IPV6_ADDRESS_TYPE;
+
+/// RFC 5176 §3.6 Error-Cause for "Session Context Not Found".
+pub const ERROR_CAUSE_SESSION_NOT_FOUND: u32 = 503;
+
+/// A NAS's Dynamic Authorization server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NasTarget {
+    /// NAS IP and CoA port (usually [`COA_PORT`]).
+    pub addr: SocketAddr,
+    pub secret: Vec<u8>,
+}
+
+impl NasTarget {
+    /// A target on the standard CoA port.
+    pub fn new(ip: IpAddr, secret: impl Into<Vec<u8>>) -> NasTarget {
+        NasTarget {
+            addr: SocketAddr::new(ip, COA_PORT),
+            secret: secret.into(),
+        }
+    }
+}
+
+// The shared secret must never reach a log line.
+impl fmt::Debug for NasTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NasTarget")
+            .field("addr", &self.addr)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Identifies one session on the NAS; every attribute present is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionRef {
+    pub user_name: String,
+    pub acct_session_id: Option<String>,
+    pub framed_ip: Option<IpAddr>,
+    pub nas_ip: Option<IpAddr>,
+}
+
+/// What came of one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ack,
+    Nak {
+        error_cause: Option<u32>,
+    },
+    /// No valid reply after every try.
+    Timeout,
+    /// The request could not be sent (bad input, socket error, no free identifier).
+    Failed(String),
+}
+
+impl Outcome {
+    /// Short pt-BR text for operators.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Ack => "NAS confirmou (ACK)".to_owned(),
+            Outcome::Nak { error_cause: None } => {
+                "NAS recusou (NAK) sem informar a causa".to_owned()
+            }
+            Outcome::Nak {
+                error_cause: Some(c),
+            } => format!("NAS recusou (NAK): {} ({c})", error_cause_text(*c)),
+            Outcome::Timeout => "NAS não respondeu no tempo limite".to_owned(),
+            Outcome::Failed(why) => format!("falha ao consultar o NAS: {why}"),
+        }
+    }
+
+    pub fn is_ack(&self) -> bool {
+        matches!(self, Outcome::Ack)
+    }
+
+    /// The NAS answered that it holds no such session (NAK with Error-Cause 503).
+    pub fn session_not_found(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Nak {
+                error_cause: Some(ERROR_CAUSE_SESSION_NOT_FOUND)
+            }
+        )
+    }
+}
+
+/// pt-BR meaning of an RFC 5176 §3.6 Error-Cause value.
+pub fn error_cause_text(cause: u32) -> &'static str {
+    match cause {
+        201 => "contexto residual da sessão removido",
+        202 => "pacote EAP inválido",
+        401 => "atributo não suportado",
+        402 => "atributo obrigatório ausente",
+        403 => "identificação do NAS não confere",
+        404 => "requisição inválida",
+        405 => "serviço não suportado",
+        406 => "extensão não suportada",
+        407 => "valor de atributo inválido",
+        501 => "proibido administrativamente",
+        502 => "requisição não roteável (proxy)",
+        503 => "sessão não encontrada",
+        504 => "sessão não pode ser removida",
+        505 => "outro erro de processamento no proxy",
+        506 => "recursos indisponíveis",
+        507 => "requisição iniciada",
+        508 => "seleção de múltiplas sessões não suportada",
+        _ => "causa desconhecida",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire format, shared with the simulator.
+
+pub(crate) struct Attr<'a> {
+    pub typ: u8,
+    pub value: &'a [u8],
+    /// Offset of the value within the packet.
+    pub offset: usize,
+}
+
+/// A datagram checked for structure only (lengths); nothing is authenticated yet.
+pub(crate) struct Parsed<'a> {
+    pub code: u8,
+    pub identifier: u8,
+    pub authenticator: [u8; 16],
+    /// Exactly `Length` octets: what follows is padding (RFC 2865 §3) and is not hashed.
+    pub bytes: &'a [u8],
+    pub attrs: Vec<Attr<'a>>,
+}
+
+impl<'a> Parsed<'a> {
+    pub fn first(&self, typ: u8) -> Option<&'a [u8]> {
+        self.attrs.iter().find(|a| a.typ == typ).map(|a| a.value)
+    }
+
+    pub fn string(&self, typ: u8) -> Option<String> {
+        self.first(typ)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// First Error-Cause that is a well-formed 4-octet integer.
+    pub fn error_cause(&self) -> Option<u32> {
+        self.attrs
+            .iter()
+            .filter(|a| a.typ == ATTR_ERROR_CAUSE)
+            .find_map(|a| <[u8; 4]>::try_from(a.value).ok())
+            .map(u32::from_be_bytes)
+    }
+}
+
+pub(crate) fn parse(datagram: &[u8]) -> Result<Parsed<'_>, &'static str> {
+    if datagram.len() < HEADER_LEN {
+        return Err("pacote curto");
+    }
+    let len = usize::from(u16::from_be_bytes([datagram[2], datagram[3]]));
+    if !(HEADER_LEN..=MAX_PACKET_LEN).contains(&len) {
+        return Err("campo Length inválido");
+    }
+    // RFC 2865 §3: shorter than Length is discarded, longer is padding.
+    let Some(bytes) = datagram.get(..len) else {
+        return Err("pacote menor que o campo Length");
+    };
+    let mut authenticator = [0u8; 16];
+    authenticator.copy_from_slice(&bytes[4..HEADER_LEN]);
+    let mut attrs = Vec::new();
+    let mut i = HEADER_LEN;
+    while i < len {
+        let (Some(&typ), Some(&alen)) = (bytes.get(i), bytes.get(i + 1)) else {
+            return Err("atributo truncado");
+        };
+        let alen = usize::from(alen);
+        if alen < 2 {
+            return Err("atributo com tamanho inválido");
+        }
+        let Some(value) = bytes.get(i + 2..i + alen) else {
+            return Err("atributo ultrapassa o pacote");
+        };
+        attrs.push(Attr {
+            typ,
+            value,
+            offset: i + 2,
+        });
+        i += alen;
+    }
+    Ok(Parsed {
+        code: bytes[0],
+        identifier: bytes[1],
+        authenticator,
+        bytes,
+        attrs,
+    })
+}
+
+fn md5_of(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Md5::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+fn hmac_md5(secret: &[u8], data: &[u8]) -> [u8; 16] {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac =
+        <Hmac<Md5> as KeyInit>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// How the Authenticator field of a packet being built is made.
+#[derive(Clone, Copy)]
+pub(crate) enum Sign {
+    /// CoA/Disconnect-Request (basis 16 zero octets, RFC 5176 §2.3/§3.5) or any reply (basis =
+    /// the Request Authenticator): Message-Authenticator is computed with the basis in the
+    /// Authenticator field, then Authenticator = MD5(Code+Id+Length+basis+Attributes+Secret).
+    Md5([u8; 16]),
+    /// Status-Server (RFC 5997 §3): a random Request Authenticator, as for Access-Request;
+    /// Message-Authenticator is computed over the packet with it in place.
+    Random([u8; 16]),
+}
+
+/// Builds a packet with Message-Authenticator as its first attribute (where the
+/// BlastRADIUS-era advice wants it, and harmless everywhere else).
+pub(crate) fn build(
+    code: u8,
+    identifier: u8,
+    attrs: &[(u8, &[u8])],
+    secret: &[u8],
+    sign: Sign,
+) -> Result<Vec<u8>, String> {
+    let mut pkt = Vec::with_capacity(64);
+    pkt.extend_from_slice(&[code, identifier, 0, 0]);
+    let basis = match sign {
+        Sign::Md5(b) | Sign::Random(b) => b,
+    };
+    pkt.extend_from_slice(&basis);
+    pkt.extend_from_slice(&[ATTR_MESSAGE_AUTHENTICATOR, 18]);
+    let ma_at = pkt.len();
+    pkt.extend_from_slice(&[0u8; 16]);
+    for (typ, value) in attrs {
+        if *typ == ATTR_MESSAGE_AUTHENTICATOR {
+            return Err("o atributo Message-Authenticator é gerado pelo cliente".to_owned());
+        }
+        if value.len() > MAX_ATTR_VALUE {
+            return Err(format!(
+                "atributo {typ} com mais de {MAX_ATTR_VALUE} octetos"
+            ));
+        }
+        pkt.push(*typ);
+        // Bounded by MAX_ATTR_VALUE above.
+        pkt.push((value.len() + 2) as u8);
+        pkt.extend_from_slice(value);
+    }
+    if pkt.len() > MAX_PACKET_LEN {
+        return Err(format!("pacote com mais de {MAX_PACKET_LEN} octetos"));
+    }
+    let len = (pkt.len() as u16).to_be_bytes();
+    pkt[2..4].copy_from_slice(&len);
+    let ma = hmac_md5(secret, &pkt);
+    pkt[ma_at..ma_at + 16].copy_from_slice(&ma);
+    if let Sign::Md5(_) = sign {
+        let auth = md5_of(&[&pkt, secret]);
+        pkt[4..HEADER_LEN].copy_from_slice(&auth);
+    }
+    Ok(pkt)
+}
+
+/// Whether Authenticator = MD5(Code+Id+Length+basis+Attributes+Secret): the Request
+/// Authenticator of CoA/Disconnect-Request (basis zero) or any Response Authenticator (basis =
+/// the request's authenticator).
+pub(crate) fn authenticator_ok(p: &Parsed<'_>, basis: &[u8; 16], secret: &[u8]) -> bool {
+    let expected = md5_of(&[&p.bytes[..4], basis, &p.bytes[HEADER_LEN..], secret]);
+    bool::from(expected.ct_eq(&p.authenticator))
+}
+
+/// Checks Message-Authenticator: `None` when absent, else whether it verifies with `basis` in
+/// the Authenticator field (RFC 3579 §3.2, RFC 5176 §3.5). More than one is invalid.
+pub(crate) fn message_authenticator(
+    p: &Parsed<'_>,
+    basis: &[u8; 16],
+    secret: &[u8],
+) -> Option<bool> {
+    let mut found = p
+        .attrs
+        .iter()
+        .filter(|a| a.typ == ATTR_MESSAGE_AUTHENTICATOR);
+    let ma = found.next()?;
+    if found.next().is_some() || ma.value.len() != 16 {
+        return Some(false);
+    }
+    let mut copy = p.bytes.to_vec();
+    copy[4..HEADER_LEN].copy_from_slice(basis);
+    copy[ma.offset..ma.offset + 16].fill(0);
+    Some(bool::from(hmac_md5(secret, &copy).ct_eq(ma.value)))
+}
+
+/// Binds a UDP socket for the current tokio runtime without awaiting, so constructors can
+/// stay synchronous; outside a runtime it is an error, not a panic.
+pub(crate) fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+    let sock = std::net::UdpSocket::bind(addr)?;
+    sock.set_nonblocking(true)?;
+    UdpSocket::from_std(sock)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client.
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Disconnect,
+    Coa,
+    Status,
+}
+
+impl Kind {
+    fn code(self) -> u8 {
+        match self {
+            Kind::Disconnect => CODE_DISCONNECT_REQUEST,
+            Kind::Coa => CODE_COA_REQUEST,
+            Kind::Status => CODE_STATUS_SERVER,
+        }
+    }
+
+    fn outcome(self, code: u8, error_cause: Option<u32>) -> Option<Outcome> {
+        match (self, code) {
+            (Kind::Disconnect, CODE_DISCONNECT_ACK) | (Kind::Coa, CODE_COA_ACK) => {
+                Some(Outcome::Ack)
+            }
+            (Kind::Disconnect, CODE_DISCONNECT_NAK) | (Kind::Coa, CODE_COA_NAK) => {
+                Some(Outcome::Nak { error_cause })
+            }
+            // Any authenticated answer proves the NAS is up and shares our secret.
+            (Kind::Status, _) => Some(Outcome::Ack),
+            _ => None,
+        }
+    }
+}
+
+struct Pending {
+    kind: Kind,
+    request_auth: [u8; 16],
+    secret: Vec<u8>,
+    /// Taken by the first valid reply; later duplicates find `None`.
+    tx: Option<oneshot::Sender<Outcome>>,
+}
+
+#[derive(Default)]
+struct State {
+    next_id: HashMap<SocketAddr, u8>,
+    pending: HashMap<(SocketAddr, u8), Pending>,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled whenever an identifier is freed.
+    freed: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; a poisoned one still holds consistent data.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Inner {
+    v4: Arc<UdpSocket>,
+    v6: Option<Arc<UdpSocket>>,
+    timeout: Duration,
+    retries: u32,
+    shared: Arc<Shared>,
+    readers: Vec<AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+/// RFC 5176 client. Clones share one socket and one identifier space per NAS.
+#[derive(Clone)]
+pub struct CoaClient {
+    inner: Arc<Inner>,
+}
+
+/// Frees the identifier when a request ends, including when its future is dropped.
+struct Slot<'a> {
+    shared: &'a Shared,
+    key: (SocketAddr, u8),
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().pending.remove(&self.key);
+        self.shared.freed.notify_waiters();
+    }
+}
+
+impl CoaClient {
+    /// `timeout` is the wait for each try; `retries` the retransmissions after the first.
+    /// Must be called within a tokio runtime.
+    pub fn new(timeout: Duration, retries: u32) -> io::Result<CoaClient> {
+        let shared = Arc::new(Shared::default());
+        let v4 = Arc::new(bind_udp(SocketAddr::from(([0, 0, 0, 0], 0)))?);
+        // IPv6 may be disabled on the host; IPv4 NASes must keep working then.
+        let v6 = match bind_udp(SocketAddr::from(([0u16; 8], 0))) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                tracing::debug!(error = %e, "CoA: sem socket IPv6");
+                None
+            }
+        };
+        let mut readers =
+            vec![tokio::spawn(read_replies(v4.clone(), shared.clone())).abort_handle()];
+        if let Some(s) = &v6 {
+            readers.push(tokio::spawn(read_replies(s.clone(), shared.clone())).abort_handle());
+        }
+        Ok(CoaClient {
+            inner: Arc::new(Inner {
+                v4,
+                v6,
+                timeout,
+                retries,
+                shared,
+                readers,
+            }),
+        })
+    }
+
+    /// Disconnect-Request (code 40).
+    pub async fn disconnect(&self, nas: &NasTarget, session: &SessionRef) -> Outcome {
+        self.exchange(nas, Kind::Disconnect, session_attrs(session), &[])
+            .await
+    }
+
+    /// CoA-Request (code 43). With no `extra` it asks whether the NAS holds the session:
+    /// NAK 503 means it does not.
+    pub async fn coa(
+        &self,
+        nas: &NasTarget,
+        session: &SessionRef,
+        extra: &[(u8, Vec<u8>)],
+    ) -> Outcome {
+        self.exchange(nas, Kind::Coa, session_attrs(session), extra)
+            .await
+    }
+
+    /// RFC 5997 Status-Server (code 12): whether the NAS is up and shares the secret.
+    pub async fn status_server(&self, nas: &NasTarget) -> Outcome {
+        self.exchange(nas, Kind::Status, Vec::new(), &[]).await
+    }
+
+    async fn exchange(
+        &self,
+        nas: &NasTarget,
+        kind: Kind,
+        mut attrs: Vec<(u8, Vec<u8>)>,
+        extra: &[(u8, Vec<u8>)],
+    ) -> Outcome {
+        let inner = &*self.inner;
+        if nas.secret.is_empty() {
+            return Outcome::Failed("segredo do NAS vazio".to_owned());
+        }
+        let socket = if nas.addr.is_ipv4() {
+            &inner.v4
+        } else {
+            match &inner.v6 {
+                Some(s) => s,
+                None => return Outcome::Failed("IPv6 indisponível neste servidor".to_owned()),
+            }
+        };
+        attrs.extend(extra.iter().cloned());
+        let attrs: Vec<(u8, &[u8])> = attrs.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+
+        let (tx, mut rx) = oneshot::channel();
+        let mut tx = Some(tx);
+        // Waiting for a free identifier counts against the same budget as the tries.
+        let budget = inner
+            .timeout
+            .saturating_mul(inner.retries.saturating_add(1));
+        let now = tokio::time::Instant::now();
+        // Absurd settings must not overflow the clock: cap at a day.
+        let deadline = now
+            .checked_add(budget)
+            .unwrap_or(now + Duration::from_secs(86_400));
+        let (id, packet) = loop {
+            let notified = inner.shared.freed.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a release in between is not missed.
+            notified.as_mut().enable();
+            match allocate(&inner.shared, nas, kind, &attrs, &mut tx) {
+                Ok(Some(found)) => break found,
+                Ok(None) => {}
+                Err(why) => return Outcome::Failed(why),
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Outcome::Failed(format!(
+                    "256 requisições pendentes para o NAS {}, nenhum identificador livre",
+                    nas.addr
+                ));
+            }
+        };
+        let _slot = Slot {
+            shared: &inner.shared,
+            key: (nas.addr, id),
+        };
+
+        for attempt in 0..=inner.retries {
+            tracing::debug!(nas = %nas.addr, id, code = kind.code(), attempt, "CoA: enviando");
+            if let Err(e) = socket.send_to(&packet, nas.addr).await {
+                return Outcome::Failed(format!("erro ao enviar para {}: {e}", nas.addr));
+            }
+            match tokio::time::timeout(inner.timeout, &mut rx).await {
+                Ok(Ok(outcome)) => return outcome,
+                Ok(Err(_)) => return Outcome::Failed("requisição descartada".to_owned()),
+                Err(_) => {}
+            }
+        }
+        tracing::debug!(nas = %nas.addr, id, "CoA: sem resposta válida");
+        Outcome::Timeout
+    }
+}
+
+/// Takes the next free identifier for this NAS and registers the request under it; `Ok(None)`
+/// when all 256 are outstanding.
+fn allocate(
+    shared: &Shared,
+    nas: &NasTarget,
+    kind: Kind,
+    attrs: &[(u8, &[u8])],
+    tx: &mut Option<oneshot::Sender<Outcome>>,
+) -> Result<Option<(u8, Vec<u8>)>, String> {
+    let mut st = shared.lock();
+    let start = st
+        .next_id
+        .get(&nas.addr)
+        .copied()
+        .unwrap_or_else(rand::random);
+    let Some(id) = (0..=255u8)
+        .map(|i| start.wrapping_add(i))
+        .find(|id| !st.pending.contains_key(&(nas.addr, *id)))
+    else {
+        return Ok(None);
+    };
+    let sign = match kind {
+        Kind::Status => Sign::Random(rand::random()),
+        Kind::Disconnect | Kind::Coa => Sign::Md5([0; 16]),
+    };
+    let packet = build(kind.code(), id, attrs, &nas.secret, sign)?;
+    let mut request_auth = [0u8; 16];
+    request_auth.copy_from_slice(&packet[4..HEADER_LEN]);
+    st.next_id.insert(nas.addr, id.wrapping_add(1));
+    st.pending.insert(
+        (nas.addr, id),
+        Pending {
+            kind,
+            request_auth,
+            secret: nas.secret.clone(),
+            tx: tx.take(),
+        },
+    );
+    Ok(Some((id, packet)))
+}
+
+fn session_attrs(s: &SessionRef) -> Vec<(u8, Vec<u8>)> {
+    let mut v = Vec::new();
+    // RFC 2865 forbids an empty User-Name; leave it out instead.
+    if !s.user_name.is_empty() {
+        v.push((ATTR_USER_NAME, s.user_name.as_bytes().to_vec()));
+    }
+    if let Some(id) = s.acct_session_id.as_deref().filter(|id| !id.is_empty()) {
+        v.push((ATTR_ACCT_SESSION_ID, id.as_bytes().to_vec()));
+    }
+    match s.framed_ip {
+        Some(IpAddr::V4(ip)) => v.push((ATTR_FRAMED_IP_ADDRESS, ip.octets().to_vec())),
+        Some(IpAddr::V6(ip)) => v.push((ATTR_FRAMED_IPV6_ADDRESS, ip.octets().to_vec())),
+        None => {}
+    }
+    match s.nas_ip {
+        Some(IpAddr::V4(ip)) => v.push((ATTR_NAS_IP_ADDRESS, ip.octets().to_vec())),
+        Some(IpAddr::V6(ip)) => v.push((ATTR_NAS_IPV6_ADDRESS, ip.octets().to_vec())),
+        None => {}
+    }
+    v
+}
+
+async fn read_replies(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; MAX_PACKET_LEN + 1];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => accept_reply(&shared, &buf[..n], from),
+            Err(e) => {
+                // Some systems report ICMP errors here; keep serving, without spinning.
+                tracing::debug!(error = %e, "CoA: erro ao receber");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Hands a reply to its request if it passes every check; anything else is dropped.
+fn accept_reply(shared: &Shared, datagram: &[u8], from: SocketAddr) {
+    let p = match parse(datagram) {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::debug!(%from, why, "CoA: resposta malformada ignorada");
+            return;
+        }
+    };
+    let mut st = shared.lock();
+    // Keyed by the full NAS address: a reply from anywhere else finds nothing.
+    let Some(pending) = st.pending.get_mut(&(from, p.identifier)) else {
+        tracing::debug!(%from, id = p.identifier, "CoA: resposta sem requisição pendente ignorada");
+        return;
+    };
+    if pending.tx.is_none() {
+        tracing::debug!(%from, id = p.identifier, "CoA: resposta repetida ignorada");
+        return;
+    }
+    if !authenticator_ok(&p, &pending.request_auth, &pending.secret) {
+        tracing::debug!(%from, id = p.identifier, "CoA: Response Authenticator inválido, ignorada");
+        return;
+    }
+    if message_authenticator(&p, &pending.request_auth, &pending.secret) == Some(false) {
+        tracing::debug!(%from, id = p.identifier, "CoA: Message-Authenticator inválido, ignorada");
+        return;
+    }
+    let Some(outcome) = pending.kind.outcome(p.code, p.error_cause()) else {
+        tracing::debug!(%from, id = p.identifier, code = p.code, "CoA: código de resposta inesperado, ignorada");
+        return;
+    };
+    if let Some(tx) = pending.tx.take() {
+        // The requester may have given up already; nothing to do then.
+        let _ = tx.send(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::nas_sim::{Behavior, NasSim};
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // Computed independently (Python hashlib/hmac) from the RFC formulas:
+    // MA = HMAC-MD5(secret, Code+Id+Length+16 zeros+Attributes with MA zeroed);
+    // Request Authenticator = MD5(Code+Id+Length+16 zeros+Attributes+secret).
+    const DISCONNECT_VECTOR: &str = "282a004737551d18e5929ea8494be4f2ae798a945012013b7d7259b14f0b7e4f\
+        266916831fdd010b636c69656e746530312c0a383132303030303108066440000a04060a000001";
+    // Disconnect-NAK to it with Error-Cause 503: MA over the packet with the Request
+    // Authenticator in place, then Response Authenticator = MD5(...+RequestAuth+...+secret).
+    const NAK_VECTOR: &str =
+        "2a2a002c9e7f9aaf5d71f708d168be10b71aa5985012e5d323da943ad37aa732980e2075f1ff6506000001f7";
+    const SECRET: &[u8] = b"segredo-coa";
+
+    fn vector_session() -> SessionRef {
+        SessionRef {
+            user_name: "cliente01".into(),
+            acct_session_id: Some("81200001".into()),
+            framed_ip: Some("100.64.0.10".parse().unwrap()),
+            nas_ip: Some("10.0.0.1".parse().unwrap()),
+        }
+    }
+
+    fn by_hand_disconnect() -> Vec<u8> {
+        // Independent of `build`: the RFC 5176 §3.5 steps written out with md-5 and hmac.
+        let mut tail = vec![1, 11];
+        tail.extend_from_slice(b"cliente01");
+        tail.extend_from_slice(&[44, 10]);
+        tail.extend_from_slice(b"81200001");
+        tail.extend_from_slice(&[8, 6, 100, 64, 0, 10, 4, 6, 10, 0, 0, 1]);
+        let len = 20 + 18 + tail.len();
+        let mut pkt = vec![40, 42, 0, len as u8];
+        pkt.extend_from_slice(&[0; 16]);
+        pkt.extend_from_slice(&[80, 18]);
+        pkt.extend_from_slice(&[0; 16]);
+        pkt.extend_from_slice(&tail);
+        let mut mac = <Hmac<Md5> as KeyInit>::new_from_slice(SECRET).unwrap();
+        mac.update(&pkt);
+        let ma = mac.finalize().into_bytes();
+        pkt[22..38].copy_from_slice(&ma);
+        let mut h = Md5::new();
+        h.update(&pkt);
+        h.update(SECRET);
+        let auth = h.finalize();
+        pkt[4..20].copy_from_slice(&auth);
+        pkt
+    }
+
+    #[test]
+    fn disconnect_request_matches_known_vector() {
+        let attrs = session_attrs(&vector_session());
+        let attrs: Vec<(u8, &[u8])> = attrs.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        let built = build(40, 42, &attrs, SECRET, Sign::Md5([0; 16])).unwrap();
+        assert_eq!(built, hex(DISCONNECT_VECTOR));
+        assert_eq!(by_hand_disconnect(), hex(DISCONNECT_VECTOR));
+
+        // The simulator's checks accept it.
+        let p = parse(&built).unwrap();
+        assert!(authenticator_ok(&p, &[0; 16], SECRET));
+        assert_eq!(message_authenticator(&p, &[0; 16], SECRET), Some(true));
+        assert!(!authenticator_ok(&p, &[0; 16], b"outro"));
+        assert_eq!(message_authenticator(&p, &[0; 16], b"outro"), Some(false));
+    }
+
+    #[test]
+    fn reply_checks_against_known_vector() {
+        let req = hex(DISCONNECT_VECTOR);
+        let mut req_auth = [0u8; 16];
+        req_auth.copy_from_slice(&req[4..20]);
+        let nak = hex(NAK_VECTOR);
+        let p = parse(&nak).unwrap();
+        assert!(authenticator_ok(&p, &req_auth, SECRET));
+        assert_eq!(message_authenticator(&p, &req_auth, SECRET), Some(true));
+        assert_eq!(p.error_cause(), Some(503));
+        // The simulator's reply builder produces the same bytes.
+        let cause = 503u32.to_be_bytes();
+        let rebuilt = build(42, 42, &[(101, &cause)], SECRET, Sign::Md5(req_auth)).unwrap();
+        assert_eq!(rebuilt, nak);
+
+        // Any flipped bit in the attributes breaks both checks.
+        let mut bad = nak.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let p = parse(&bad).unwrap();
+        assert!(!authenticator_ok(&p, &req_auth, SECRET));
+        assert_eq!(message_authenticator(&p, &req_auth, SECRET), Some(false));
+        // Padding past Length is not hashed.
+        let mut padded = nak.clone();
+        padded.extend_from_slice(&[0xff; 7]);
+        assert!(authenticator_ok(
+            &parse(&padded).unwrap(),
+            &req_auth,
+            SECRET
+        ));
+    }
+
+    #[test]
+    fn status_server_carries_valid_message_authenticator() {
+        let auth: [u8; 16] = std::array::from_fn(|i| i as u8);
+        let pkt = build(12, 9, &[], SECRET, Sign::Random(auth)).unwrap();
+        assert_eq!(&pkt[4..20], &auth);
+        assert_eq!(pkt.len(), 38);
+        let mut zeroed = pkt.clone();
+        zeroed[22..38].fill(0);
+        let mut mac = <Hmac<Md5> as KeyInit>::new_from_slice(SECRET).unwrap();
+        mac.update(&zeroed);
+        assert_eq!(&pkt[22..38], mac.finalize().into_bytes().as_slice());
+        let p = parse(&pkt).unwrap();
+        assert_eq!(message_authenticator(&p, &auth, SECRET), Some(true));
+    }
+
+    #[test]
+    fn build_rejects_oversized_and_reserved_attributes() {
+        assert!(build(43, 1, &[(11, &[0u8; 254])], SECRET, Sign::Md5([0; 16])).is_err());
+        assert!(build(43, 1, &[(80, &[0u8; 16])], SECRET, Sign::Md5([0; 16])).is_err());
+        let big = vec![0u8; 253];
+        let many: Vec<(u8, &[u8])> = (0..17).map(|_| (26u8, big.as_slice())).collect();
+        assert!(build(43, 1, &many, SECRET, Sign::Md5([0; 16])).is_err());
+    }
+
+    #[test]
+    fn parse_rejects_malformed_without_panicking() {
+        let ok = hex(NAK_VECTOR);
+        assert!(parse(&[]).is_err());
+        assert!(parse(&ok[..19]).is_err());
+        let mut short_len = ok.clone();
+        short_len[3] = 19;
+        assert!(parse(&short_len).is_err());
+        let mut long_len = ok.clone();
+        long_len[3] = ok.len() as u8 + 1;
+        assert!(parse(&long_len).is_err());
+        let mut huge = ok.clone();
+        huge[2] = 0x20;
+        assert!(parse(&huge).is_err());
+        let mut zero_attr = ok.clone();
+        zero_attr[21] = 0;
+        assert!(parse(&zero_attr).is_err());
+        let mut over_attr = ok.clone();
+        over_attr[21] = 200;
+        assert!(parse(&over_attr).is_err());
+        let mut odd = ok.clone();
+        odd[3] += 1;
+        odd.push(80);
+        assert!(parse(&odd).is_err());
+        // Random input: errors or parses, never panics; checks never panic either.
+        for n in 0..20_000usize {
+            let len = n % 64;
+            let mut d: Vec<u8> = (0..len).map(|_| rand::random()).collect();
+            if len >= 4 && n % 2 == 0 {
+                d[2] = 0;
+                d[3] = len as u8;
+            }
+            if let Ok(p) = parse(&d) {
+                let _ = authenticator_ok(&p, &[0; 16], SECRET);
+                let _ = message_authenticator(&p, &[0; 16], SECRET);
+                let _ = p.error_cause();
+            }
+        }
+    }
+
+    #[test]
+    fn outcome_texts() {
+        let nak = Outcome::Nak {
+            error_cause: Some(503),
+        };
+        assert!(nak.session_not_found());
+        assert_eq!(
+            nak.describe(),
+            "NAS recusou (NAK): sessão não encontrada (503)"
+        );
+        assert!(
+            !Outcome::Nak {
+                error_cause: Some(504)
+            }
+            .session_not_found()
+        );
+        assert!(!Outcome::Nak { error_cause: None }.session_not_found());
+        assert!(!Outcome::Ack.session_not_found());
+        assert!(Outcome::Ack.is_ack());
+        assert!(Outcome::Timeout.describe().contains("não respondeu"));
+        assert!(Outcome::Failed("x".into()).describe().contains('x'));
+        assert!(
+            Outcome::Nak {
+                error_cause: Some(999)
+            }
+            .describe()
+            .contains("desconhecida")
+        );
+        for c in [
+            201, 202, 401, 402, 403, 404, 405, 406, 407, 501, 502, 503, 504, 505, 506, 507, 508,
+        ] {
+            assert_ne!(error_cause_text(c), "causa desconhecida", "{c}");
+        }
+        let t = NasTarget::new("10.0.0.1".parse().unwrap(), "segredo");
+        assert_eq!(t.addr.port(), 3799);
+        assert!(!format!("{t:?}").contains("segredo"));
+    }
+
+    #[test]
+    fn new_outside_runtime_is_an_error() {
+        assert!(CoaClient::new(DEFAULT_TIMEOUT, DEFAULT_RETRIES).is_err());
+    }
+
+    #[tokio::test]
+    async fn round_trip_against_simulator() {
+        let sim = NasSim::start(
+            "127.0.0.1:0".parse().unwrap(),
+            SECRET.to_vec(),
+            Behavior::Normal,
+        )
+        .unwrap();
+        sim.hold("cliente01", "81200001");
+        let nas = NasTarget {
+            addr: sim.addr(),
+            secret: SECRET.to_vec(),
+        };
+        let client = CoaClient::new(DEFAULT_TIMEOUT, DEFAULT_RETRIES).unwrap();
+        let session = vector_session();
+        assert_eq!(client.coa(&nas, &session, &[]).await, Outcome::Ack);
+        assert_eq!(client.disconnect(&nas, &session).await, Outcome::Ack);
+        assert!(!sim.holds("cliente01"));
+        assert!(client.coa(&nas, &session, &[]).await.session_not_found());
+        assert_eq!(client.status_server(&nas).await, Outcome::Ack);
+        let got = sim.received();
+        assert_eq!(
+            got.iter().map(|r| r.code).collect::<Vec<_>>(),
+            vec![43, 40, 43, 12]
+        );
+        assert!(got.iter().all(|r| r.message_authenticator_ok));
+        assert_eq!(got[1].user_name.as_deref(), Some("cliente01"));
+        assert_eq!(got[1].acct_session_id.as_deref(), Some("81200001"));
+    }
+
+    #[tokio::test]
+    async fn replies_from_another_address_or_forged_are_ignored() {
+        // A hand-driven NAS: the request is answered first from a different socket, then
+        // with a wrong secret, then correctly.
+        let nas_sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let other = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let nas = NasTarget {
+            addr: nas_sock.local_addr().unwrap(),
+            secret: SECRET.to_vec(),
+        };
+        let client = CoaClient::new(Duration::from_secs(2), 0).unwrap();
+        let task = tokio::spawn({
+            let client = client.clone();
+            let nas = nas.clone();
+            async move { client.disconnect(&nas, &vector_session()).await }
+        });
+        let mut buf = [0u8; 4096];
+        let (n, from) = nas_sock.recv_from(&mut buf).await.unwrap();
+        let req = parse(&buf[..n]).unwrap();
+        let auth = req.authenticator;
+        let id = req.identifier;
+        let good = build(41, id, &[], SECRET, Sign::Md5(auth)).unwrap();
+        let forged = build(41, id, &[], b"outro", Sign::Md5(auth)).unwrap();
+        let wrong_id = build(41, id.wrapping_add(1), &[], SECRET, Sign::Md5(auth)).unwrap();
+        let wrong_code = build(44, id, &[], SECRET, Sign::Md5(auth)).unwrap();
+        other.send_to(&good, from).await.unwrap();
+        for bad in [&forged, &wrong_id, &wrong_code] {
+            nas_sock.send_to(bad, from).await.unwrap();
+        }
+        nas_sock.send_to(&[1, 2, 3], from).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!task.is_finished(), "a bad reply was accepted");
+        nas_sock.send_to(&good, from).await.unwrap();
+        assert_eq!(task.await.unwrap(), Outcome::Ack);
+    }
+}

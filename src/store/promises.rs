@@ -67,3 +67,17 @@ pub async fn unlock_contract(conn: &mut Conn, contract_id: i64) -> Result<(), sq
         .await?;
     Ok(())
 }
+
+/// Stores what the NAS answered to the disconnects that followed an unlock or an expiry.
+pub async fn record_disconnect(
+    store: &super::Store,
+    promise_id: i64,
+    result: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE promises SET disconnect_result = $1 WHERE id = $2")
+        .bind(result)
+        .bind(promise_id)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::domain::{status, tempo};
 use crate::http::error::ApiError;
+use crate::network::nas::{self, Holds};
+use crate::network::sessions::OpenSession;
 use crate::store::contracts::{self, Contract, Service};
 use crate::store::maintenances::{self, InForce};
 use crate::store::protocols::{self, Owner};
@@ -90,18 +92,77 @@ async fn service_outcome(
     if let Some(msg) = status::out_of_service_message(contract.status) {
         return Ok(Outcome::Plain { status: 3, msg });
     }
-    if ctx.state.sessions.has_open_session(&service.login).await? {
-        Ok(Outcome::Plain {
-            status: 1,
-            msg: "Serviço Online",
-        })
-    } else {
-        Ok(Outcome::Plain {
-            status: 2,
-            msg: "Serviço Offline",
-        })
+    let sessions = ctx.state.sessions.open_sessions(&service.login).await?;
+    if sessions.is_empty() {
+        return Ok(OFFLINE);
     }
+    // Step 6: ask the NAS whether it really holds the session, within what is left of
+    // `acesso.tempo_max`; a NAS that cannot be asked in time counts as holding it.
+    let left = ctx
+        .deadline
+        .saturating_duration_since(tokio::time::Instant::now());
+    let asked = tokio::time::timeout(left, still_held(ctx, service, sessions)).await;
+    Ok(match asked {
+        Ok(Ok(false)) => OFFLINE,
+        Ok(Err(e)) => return Err(e),
+        _ => ONLINE,
+    })
 }
+
+const ONLINE: Outcome = Outcome::Plain {
+    status: 1,
+    msg: "Serviço Online",
+};
+const OFFLINE: Outcome = Outcome::Plain {
+    status: 2,
+    msg: "Serviço Offline",
+};
+
+/// Whether any open session is held by its NAS. Sessions the NAS denies are stale: they are
+/// closed in `radacct` and a Disconnect is sent, so that the next check is right at once.
+async fn still_held(
+    ctx: &Ctx,
+    service: &Service,
+    sessions: Vec<OpenSession>,
+) -> Result<bool, ApiError> {
+    let state = &ctx.state;
+    let mut held = false;
+    for session in sessions {
+        let Some(nas) = nas::for_session(&state.store, &session, service.nas_id).await? else {
+            held = true;
+            continue;
+        };
+        match nas::ask(state, &nas, &session).await {
+            Holds::No => {
+                let closed = state
+                    .sessions
+                    .close_stale(session.radacctid, ctx.now, STALE_CAUSE)
+                    .await?;
+                tracing::info!(
+                    login = %service.login,
+                    nas = %nas.name,
+                    closed,
+                    "sessão inexistente no NAS encerrada"
+                );
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Some(target) = nas.target() {
+                        let outcome = state
+                            .coa
+                            .disconnect(&target, &nas::session_ref(&session))
+                            .await;
+                        tracing::debug!("desconexão da sessão obsoleta: {}", outcome.describe());
+                    }
+                });
+            }
+            Holds::Yes | Holds::Unknown => held = true,
+        }
+    }
+    Ok(held)
+}
+
+/// `radacct.acctterminatecause` of a session closed because the NAS no longer holds it.
+const STALE_CAUSE: &str = "Stale-Session";
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     let id = ctx.params.required_int("contrato")?;

@@ -98,14 +98,14 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         },
     )
     .await;
-    match inserted {
-        Ok(_) => {}
+    let promise_id = match inserted {
+        Ok(id) => id,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             // Another process recorded this month's promise first.
             return Ok(refuse(2, promise::MSG_ALREADY_USED));
         }
         Err(e) => return Err(e.into()),
-    }
+    };
     promises::unlock_contract(&mut tx, id).await?;
     // FreeRADIUS must see the unlock in the same transaction.
     crate::network::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
@@ -133,6 +133,22 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     )
     .await?;
     tx.commit().await?;
+    // The customer's equipment must re-authenticate to get its plan's profile: disconnect
+    // its sessions, off the answer's path; a NAS that fails changes nothing in the answer.
+    let logins: Vec<(String, Option<i64>)> = services
+        .iter()
+        .map(|s| (s.login.clone(), s.nas_id))
+        .collect();
+    let state = ctx.state.clone();
+    tokio::spawn(async move {
+        let result = crate::network::nas::disconnect_logins(&state, &logins).await;
+        tracing::info!(contrato = id, "desconexão após liberação: {result}");
+        if let Err(e) =
+            crate::store::promises::record_disconnect(&state.store, promise_id, &result).await
+        {
+            tracing::warn!(error = %e, "não foi possível registrar o resultado da desconexão");
+        }
+    });
     tracing::info!(
         "{} liberado por promessa, protocolo {protocol}",
         Ctx::log_ref(&contract)

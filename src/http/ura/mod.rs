@@ -67,6 +67,8 @@ pub struct Ctx {
     pub params: Params,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
+    /// When `verificaacesso` must have answered (`acesso.tempo_max` from the start).
+    pub deadline: tokio::time::Instant,
 }
 
 pub async fn handle(state: Arc<AppState>, function: Function, request: Request<Body>) -> Response {
@@ -90,6 +92,10 @@ async fn run(
     function: Function,
     request: Request<Body>,
 ) -> Result<Value, ApiError> {
+    // The budget counts from the request's arrival; a margin is kept for the answer itself.
+    let budget =
+        std::time::Duration::from_secs_f64(state.settings.acesso.tempo_max.clamp(0.2, 60.0));
+    let deadline = tokio::time::Instant::now() + budget.mul_f64(0.9);
     let (parts, body) = request.into_parts();
     let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
     let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
@@ -105,6 +111,7 @@ async fn run(
         params,
         now,
         today,
+        deadline,
     };
     match function {
         Function::ConsultaCliente => consulta::run(&ctx).await,
