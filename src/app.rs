@@ -13,7 +13,8 @@ use crate::network::coa::CoaClient;
 use crate::network::sessions::Sessions;
 use crate::notify::Notifier;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::health::DbHealth;
+use crate::store::{Backend, Store};
 
 /// Everything a request handler needs.
 pub struct AppState {
@@ -25,6 +26,10 @@ pub struct AppState {
     pub sessions: Sessions,
     /// RFC 5176 requests to the NAS.
     pub coa: CoaClient,
+    /// Whether the database answers (PostgreSQL is watched; SQLite is always up).
+    pub db_health: Arc<DbHealth>,
+    /// Turns true when the server stops, ending its background tasks.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// When each app was last recorded as used, to write that at most once a minute.
     pub app_seen: Mutex<HashMap<i64, Instant>>,
 }
@@ -35,6 +40,11 @@ impl AppState {
         let tz = settings.tz().map_err(anyhow::Error::msg)?;
         let notifier = Notifier::from_settings(&settings)?;
         let sessions = Sessions::connect(&store, settings.radacct_url.as_deref()).await?;
+        let (stopping, stop_rx) = tokio::sync::watch::channel(false);
+        let db_health = match store.backend {
+            Backend::Postgres => DbHealth::watch_postgres(settings.database_url.clone(), stop_rx),
+            Backend::Sqlite => DbHealth::always_up(),
+        };
         let coa = CoaClient::new(
             Duration::from_secs_f64(settings.nas.timeout.clamp(0.01, 30.0)),
             settings.nas.tentativas.min(10),
@@ -46,6 +56,8 @@ impl AppState {
             notifier,
             sessions,
             coa,
+            db_health,
+            stopping,
             app_seen: Mutex::new(HashMap::new()),
         })
     }
@@ -81,6 +93,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     let _ = stop_jobs.send(true);
+    let _ = state.stopping.send(true);
     for job in jobs {
         let _ = job.await;
     }

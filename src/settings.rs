@@ -159,7 +159,7 @@ impl Default for Settings {
             base_path: String::new(),
             timezone: "America/Sao_Paulo".into(),
             body_limit: 64 * 1024,
-            request_timeout: 30.0,
+            request_timeout: 10.0,
             database_max_connections: 16,
             radacct_url: None,
             promessa: PromiseSettings::default(),

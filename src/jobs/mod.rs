@@ -16,21 +16,35 @@ pub fn spawn_all(
     state: Arc<AppState>,
     stop: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let every = Duration::from_secs_f64(
+    let expiry_every = Duration::from_secs_f64(
         state
             .settings
             .promessa
             .verificar_expiracao
             .clamp(0.05, 86_400.0),
     );
-    vec![tokio::spawn(run_every(every, stop, move || {
-        let state = state.clone();
-        async move {
-            if let Err(e) = expiry::run_once(&state).await {
-                tracing::warn!(error = %e, "verificação de promessas vencidas falhou; nova tentativa no próximo ciclo");
+    let health_every =
+        Duration::from_secs_f64(state.settings.nas.verificar_saude.clamp(0.05, 86_400.0));
+    let expiry_state = state.clone();
+    let health_state = state;
+    vec![
+        tokio::spawn(run_every(expiry_every, stop.clone(), move || {
+            let state = expiry_state.clone();
+            async move {
+                if let Err(e) = expiry::run_once(&state).await {
+                    tracing::warn!(error = %e, "verificação de promessas vencidas falhou; nova tentativa no próximo ciclo");
+                }
             }
-        }
-    }))]
+        })),
+        tokio::spawn(run_every(health_every, stop, move || {
+            let state = health_state.clone();
+            async move {
+                if let Err(e) = nas_health::run_once(&state).await {
+                    tracing::warn!(error = %e, "verificação de saúde dos NAS falhou; nova tentativa no próximo ciclo");
+                }
+            }
+        })),
+    ]
 }
 
 async fn run_every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, mut job: F)

@@ -12,6 +12,10 @@ use crate::store::Conn;
 const PASSWORD_ATTRIBUTE: &str = "Cleartext-Password";
 const RATE_LIMIT_ATTRIBUTE: &str = "Mikrotik-Rate-Limit";
 
+fn is_postgres(conn: &Conn) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
 /// `150000`/`300000` kbit/s → `150M/300M` (MikroTik's rx/tx from the client's side:
 /// upload first).
 pub fn rate_limit(upload_kbps: i64, download_kbps: i64) -> String {
@@ -50,7 +54,15 @@ pub async fn provision_contract(
     settings: &RadiusSettings,
     contract_id: i64,
 ) -> Result<(), sqlx::Error> {
-    let status: Option<i64> = sqlx::query_scalar("SELECT status FROM contracts WHERE id = $1")
+    // On PostgreSQL the contract row is locked first: two provisioners of one contract (an
+    // unlock and a `radius sync`) then run one after the other, and the second reads the
+    // status the first committed. SQLite writers are serialized already.
+    let sql = if is_postgres(conn) {
+        "SELECT status FROM contracts WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT status FROM contracts WHERE id = $1"
+    };
+    let status: Option<i64> = sqlx::query_scalar(sql)
         .bind(contract_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -102,11 +114,16 @@ async fn provision_login(
 
 /// Rewrites the rate limit of a plan's group.
 pub async fn provision_plan(conn: &mut Conn, plan_id: i64) -> Result<(), sqlx::Error> {
-    let plan: Option<(String, i64, i64)> =
-        sqlx::query_as("SELECT radius_group, upload_kbps, download_kbps FROM plans WHERE id = $1")
-            .bind(plan_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    // Locked on PostgreSQL, for the same reason as the contract in `provision_contract`.
+    let sql = if is_postgres(conn) {
+        "SELECT radius_group, upload_kbps, download_kbps FROM plans WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT radius_group, upload_kbps, download_kbps FROM plans WHERE id = $1"
+    };
+    let plan: Option<(String, i64, i64)> = sqlx::query_as(sql)
+        .bind(plan_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some((group, up, down)) = plan else {
         return Ok(());
     };

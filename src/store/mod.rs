@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod catalogs;
 pub mod contracts;
+pub mod health;
 pub mod maintenances;
 pub mod messages;
 pub mod notifications;
@@ -137,12 +138,9 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend =
             Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact_url(url)))?;
-        // PostgreSQL away: answer 503 within a second rather than queue. SQLite is local: a
-        // wait there is only for a connection of our own pool.
-        let acquire = match backend {
-            Backend::Sqlite => Duration::from_secs(5),
-            Backend::Postgres => Duration::from_secs(1),
-        };
+        // A wait for a connection is a wait in line under load; a database that is away is
+        // told apart by `health::DbHealth`, which answers 503 at once.
+        let acquire = Duration::from_secs(5);
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(acquire);

@@ -17,7 +17,7 @@ const READY: &str = "ura escutando em http://";
 
 /// A command of the binary, isolated from the caller's environment: runs in `dir` (no stray
 /// `ura.toml`, messages land there), without any `URA_*` variable, without colours.
-fn ura(dir: &Path) -> Command {
+pub(crate) fn ura(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir);
     for (key, _) in std::env::vars_os() {
@@ -32,13 +32,13 @@ fn ura(dir: &Path) -> Command {
     cmd
 }
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-async fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) async fn run(dir: &Path, args: &[&str]) -> Output {
     let out = tokio::time::timeout(STARTUP, ura(dir).args(args).output())
         .await
         .unwrap_or_else(|_| panic!("ura {args:?} did not finish"))
@@ -51,11 +51,11 @@ async fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// A running `ura serve` / `ura demo`. Dropping it kills the process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     /// Every stdout line received so far.
-    stdout: Vec<String>,
+    pub(crate) stdout: Vec<String>,
     /// Lines of the process: (is stdout, line).
     lines: mpsc::UnboundedReceiver<(bool, String)>,
 }
@@ -71,7 +71,7 @@ impl Drop for Server {
 
 impl Server {
     /// Starts the binary and waits (bounded) until its log says where it listens.
-    async fn start(dir: &Path, args: &[&str]) -> Server {
+    pub(crate) async fn start(dir: &Path, args: &[&str]) -> Server {
         let mut child = ura(dir)
             .args(args)
             .stdout(Stdio::piped())
@@ -125,7 +125,7 @@ impl Server {
     }
 
     /// Waits (bounded) until stdout has a line starting with `prefix`; returns stdout so far.
-    async fn stdout_until(&mut self, prefix: &str) -> Vec<String> {
+    pub(crate) async fn stdout_until(&mut self, prefix: &str) -> Vec<String> {
         let deadline = tokio::time::Instant::now() + STARTUP;
         while !self.stdout.iter().any(|l| l.starts_with(prefix)) {
             match tokio::time::timeout_at(deadline, self.lines.recv()).await {
@@ -172,7 +172,7 @@ async fn demo_lines(server: &mut Server) -> Vec<String> {
     server.stdout_until("Servindo em").await
 }
 
-fn sqlite_url(dir: &Path, file: &str) -> String {
+pub(crate) fn sqlite_url(dir: &Path, file: &str) -> String {
     format!("sqlite://{}", dir.join(file).display())
 }
 
@@ -306,7 +306,7 @@ fn parse_curl(line: &str) -> (String, Vec<(String, String)>) {
     (url.expect("url"), params)
 }
 
-fn token_of(lines: &[String]) -> String {
+pub(crate) fn token_of(lines: &[String]) -> String {
     let tokens: Vec<&String> = lines.iter().filter(|l| l.starts_with("Token: ")).collect();
     assert_eq!(tokens.len(), 1, "{lines:#?}");
     tokens[0]["Token: ".len()..].trim().to_string()

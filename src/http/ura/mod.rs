@@ -77,13 +77,18 @@ pub async fn handle(state: Arc<AppState>, function: Function, request: Request<B
         return ApiError::method_not_allowed(method.as_str()).into_response();
     }
     let timeout = state.request_timeout();
-    match tokio::time::timeout(timeout, run(state, function, request)).await {
-        Ok(Ok(value)) => json_response(StatusCode::OK, &value),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => {
-            tracing::warn!(function = function.name(), "tempo da requisição esgotado");
-            ApiError::unavailable().into_response()
-        }
+    let health = state.db_health.clone();
+    tokio::select! {
+        result = tokio::time::timeout(timeout, run(state, function, request)) => match result {
+            Ok(Ok(value)) => json_response(StatusCode::OK, &value),
+            Ok(Err(e)) => e.into_response(),
+            Err(_) => {
+                tracing::warn!(function = function.name(), "tempo da requisição esgotado");
+                ApiError::unavailable().into_response()
+            }
+        },
+        // The database went away: answer now rather than at the timeout.
+        () = health.wait_down() => ApiError::unavailable().into_response(),
     }
 }
 

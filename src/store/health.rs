@@ -1,0 +1,94 @@
+//! Whether PostgreSQL answers, watched from a connection of its own. A pool cannot tell a
+//! database that is away from one that is busy: both make requests wait. This watcher pings
+//! every 200 ms; when the database stops answering, requests (also those already waiting
+//! on it) are answered `503` at once instead of at their timeout, and when it answers again
+//! they go through without a restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection};
+use tokio::sync::watch;
+
+const EVERY: Duration = Duration::from_millis(200);
+/// A ping slower than this counts as a failure; two in a row mean "down" (a busy database
+/// still answers a ping within this).
+const PING_TIMEOUT: Duration = Duration::from_millis(400);
+
+pub struct DbHealth {
+    down: watch::Receiver<bool>,
+}
+
+impl DbHealth {
+    /// A health that is never down (SQLite is a file of this process).
+    pub fn always_up() -> Arc<DbHealth> {
+        let (tx, rx) = watch::channel(false);
+        // The receiver alone keeps the value; the sender may go.
+        drop(tx);
+        Arc::new(DbHealth { down: rx })
+    }
+
+    /// Starts watching PostgreSQL at `url` until `stop` turns true.
+    pub fn watch_postgres(url: String, mut stop: watch::Receiver<bool>) -> Arc<DbHealth> {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let mut conn: Option<PgConnection> = None;
+            let mut failures = 0u32;
+            let mut ticker = tokio::time::interval(EVERY);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = stop.changed() => return,
+                }
+                let ok = ping(&url, &mut conn).await;
+                failures = if ok { 0 } else { failures + 1 };
+                let down = failures >= 2;
+                if *tx.borrow() != down {
+                    if down {
+                        tracing::error!(
+                            "PostgreSQL não responde: requisições recebem 503 até que volte"
+                        );
+                    } else {
+                        tracing::info!("PostgreSQL voltou a responder");
+                    }
+                    let _ = tx.send(down);
+                }
+            }
+        });
+        Arc::new(DbHealth { down: rx })
+    }
+
+    pub fn is_down(&self) -> bool {
+        *self.down.borrow()
+    }
+
+    /// Resolves once the database is down (at once if it is already); never for a database
+    /// that cannot go down.
+    pub async fn wait_down(&self) {
+        let mut rx = self.down.clone();
+        if rx.wait_for(|down| *down).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn ping(url: &str, conn: &mut Option<PgConnection>) -> bool {
+    if conn.is_none() {
+        match tokio::time::timeout(PING_TIMEOUT, PgConnection::connect(url)).await {
+            Ok(Ok(c)) => *conn = Some(c),
+            _ => return false,
+        }
+    }
+    let Some(c) = conn.as_mut() else {
+        return false;
+    };
+    match tokio::time::timeout(PING_TIMEOUT, c.ping()).await {
+        Ok(Ok(())) => true,
+        _ => {
+            // A connection that failed once is not trusted again.
+            *conn = None;
+            false
+        }
+    }
+}
