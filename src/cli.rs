@@ -52,6 +52,19 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// A NAS simulator: answers RFC 5176 Disconnect/CoA and Status-Server over UDP for the
+    /// sessions it holds (for the demo, tests and trying integrations without a router).
+    NasSim {
+        /// UDP address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3799")]
+        listen: String,
+        /// Shared secret.
+        #[arg(long, value_name = "SEGREDO")]
+        secret: String,
+        /// A session it holds: LOGIN or LOGIN=ACCT-SESSION-ID (repeatable).
+        #[arg(long = "session", value_name = "LOGIN")]
+        sessions: Vec<String>,
+    },
     /// FreeRADIUS provisioning.
     Radius {
         #[command(subcommand)]
@@ -162,6 +175,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::App { command } => app(config, command).await,
+        Command::NasSim {
+            listen,
+            secret,
+            sessions,
+        } => nas_sim(&listen, &secret, &sessions).await,
         Command::Radius {
             command: RadiusCommand::Sync { db },
         } => {
@@ -177,6 +195,86 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn nas_sim(listen: &str, secret: &str, sessions: &[String]) -> anyhow::Result<()> {
+    use crate::network::nas_sim::{Behavior, NasSim};
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| anyhow::anyhow!("endereço inválido: {listen} (use IP:PORTA)"))?;
+    if secret.is_empty() {
+        anyhow::bail!("informe o segredo com --secret");
+    }
+    let sim = NasSim::start(addr, secret.as_bytes().to_vec(), Behavior::Normal)
+        .map_err(|e| anyhow::anyhow!("não foi possível escutar em {listen}: {e}"))?;
+    for session in sessions {
+        let (login, id) = session.split_once('=').unwrap_or((session.as_str(), ""));
+        sim.hold(login, id);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "nas-sim escutando em udp://{}", sim.addr())?;
+    writeln!(
+        out,
+        "sessões: {}",
+        if sessions.is_empty() {
+            "nenhuma".to_string()
+        } else {
+            sessions.join(", ")
+        }
+    )?;
+    out.flush()?;
+    drop(out);
+    crate::app::shutdown_signal().await;
+    sim.stop();
+    Ok(())
+}
+
+/// Starts a NAS simulator on each demo NAS's own loopback address, holding the sessions
+/// `radacct` shows open there, and points the NAS rows at them.
+async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas_sim::NasSim>> {
+    use crate::network::nas_sim::{Behavior, NasSim};
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, nasname, secret FROM nas ORDER BY id")
+            .fetch_all(&store.pool)
+            .await?;
+    let sessions_sql = match store.backend {
+        crate::store::Backend::Postgres => {
+            "SELECT username, acctsessionid FROM radacct \
+             WHERE host(nasipaddress) = $1 AND acctstoptime IS NULL"
+        }
+        crate::store::Backend::Sqlite => {
+            "SELECT username, acctsessionid FROM radacct \
+             WHERE nasipaddress = $1 AND acctstoptime IS NULL"
+        }
+    };
+    let mut sims = Vec::new();
+    for (id, nasname, secret) in rows {
+        let Ok(ip) = nasname.parse::<std::net::IpAddr>() else {
+            continue;
+        };
+        if !ip.is_loopback() {
+            continue;
+        }
+        let sim = NasSim::start(
+            std::net::SocketAddr::new(ip, 0),
+            secret.as_bytes().to_vec(),
+            Behavior::Normal,
+        )?;
+        let held: Vec<(String, String)> = sqlx::query_as(sessions_sql)
+            .bind(&nasname)
+            .fetch_all(&store.pool)
+            .await?;
+        for (login, session) in held {
+            sim.hold(&login, &session);
+        }
+        sqlx::query("UPDATE nas SET coa_port = $1, check_method = 'coa' WHERE id = $2")
+            .bind(i64::from(sim.addr().port()))
+            .bind(id)
+            .execute(&store.pool)
+            .await?;
+        sims.push(sim);
+    }
+    Ok(sims)
 }
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -282,6 +380,13 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     let tz = settings.tz().map_err(anyhow::Error::msg)?;
     let created = crate::demo::seed_with(&store, chrono::Utc::now(), tz, &settings.radius).await?;
     let is_demo = crate::demo::is_demo(&store).await?;
+    // Stand-ins for the demo's NAS, so that every path of `verificaacesso` (the NAS asked
+    // whether it holds a session) can be tried on one machine.
+    let simulators = if is_demo {
+        start_demo_nas(&store).await?
+    } else {
+        Vec::new()
+    };
     let listener = bind(&settings.listen).await?;
     let addr = listener.local_addr()?;
     let host = if addr.ip().is_unspecified() {
@@ -324,6 +429,9 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
             "E-mails e SMS não são enviados: ficam como arquivos em {}/",
             settings.fatura.diretorio.display()
         )?;
+        for sim in &simulators {
+            writeln!(out, "NAS simulado em udp://{} (RFC 5176)", sim.addr())?;
+        }
         writeln!(out, "App: demo")?;
         writeln!(out, "Token: {token}")?;
         writeln!(out)?;
@@ -363,5 +471,7 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     writeln!(out, "Servindo em {base}/ (Ctrl+C para encerrar)")?;
     out.flush()?;
     drop(out);
-    crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await
+    let served = crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await;
+    drop(simulators);
+    served
 }
