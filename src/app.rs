@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use crate::network::coa::CoaClient;
 use crate::network::sessions::Sessions;
 use crate::notify::Notifier;
+use crate::notify::links::LinkSigner;
+use crate::notify::templates::Templates;
 use crate::settings::Settings;
 use crate::store::health::DbHealth;
 use crate::store::{Backend, Store};
@@ -28,6 +30,10 @@ pub struct AppState {
     pub coa: CoaClient,
     /// Whether the database answers (PostgreSQL is watched; SQLite is always up).
     pub db_health: Arc<DbHealth>,
+    /// Message templates (built in, or the operator's).
+    pub templates: Templates,
+    /// Signs the links to invoice PDFs.
+    pub links: LinkSigner,
     /// Turns true when the server stops, ending its background tasks.
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// When each app was last recorded as used, to write that at most once a minute.
@@ -45,6 +51,8 @@ impl AppState {
             Backend::Postgres => DbHealth::watch_postgres(settings.database_url.clone(), stop_rx),
             Backend::Sqlite => DbHealth::always_up(),
         };
+        let templates = Templates::load(settings.fatura.templates.as_deref())?;
+        let links = LinkSigner::load(&store, settings.links_chave.as_deref()).await?;
         let coa = CoaClient::new(
             Duration::from_secs_f64(settings.nas.timeout.clamp(0.01, 30.0)),
             settings.nas.tentativas.min(10),
@@ -57,6 +65,8 @@ impl AppState {
             sessions,
             coa,
             db_health,
+            templates,
+            links,
             stopping,
             app_seen: Mutex::new(HashMap::new()),
         })
@@ -65,6 +75,32 @@ impl AppState {
     /// The operator's local date of an instant.
     pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.tz).date_naive()
+    }
+
+    /// `scheme://host` plus the base path: `public_url` when set, else from the request's
+    /// `Host` (and `X-Forwarded-Proto` behind a proxy).
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = self
+            .settings
+            .public_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            return url.trim().trim_end_matches('/').to_string();
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let host = header("host").unwrap_or("localhost");
+        let scheme = match header("x-forwarded-proto") {
+            Some("https") => "https",
+            _ => "http",
+        };
+        format!("{scheme}://{host}{}", self.settings.base_path)
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -375,7 +375,14 @@ fn parse_functions(text: &str) -> anyhow::Result<Option<Vec<String>>> {
     Ok(Some(list))
 }
 
-async fn demo(settings: Settings) -> anyhow::Result<()> {
+async fn demo(mut settings: Settings) -> anyhow::Result<()> {
+    // The demo provider's own name and CNPJ on invoices, unless the operator set them.
+    if settings.provedor.nome == crate::settings::ProviderSettings::default().nome {
+        settings.provedor.nome = "PROVEDOR DEMO INTERNET LTDA".into();
+    }
+    if settings.provedor.cnpj.is_empty() {
+        settings.provedor.cnpj = "12345678000195".into();
+    }
     let store = open(&settings).await?;
     let tz = settings.tz().map_err(anyhow::Error::msg)?;
     let created = crate::demo::seed_with(&store, chrono::Utc::now(), tz, &settings.radius).await?;

@@ -8,5 +8,6 @@ pub mod http;
 pub mod jobs;
 pub mod network;
 pub mod notify;
+pub mod pdf;
 pub mod settings;
 pub mod store;

@@ -29,6 +29,12 @@ pub struct Settings {
     pub body_limit: usize,
     /// Seconds a request may take before it is answered with 503.
     pub request_timeout: f64,
+    /// Absolute address of this server as callers reach it (`https://ura.provedor.com.br`),
+    /// for links in answers and messages. Absent: built from the request's `Host`.
+    pub public_url: Option<String>,
+    /// Key that signs the links to invoice PDFs. Absent: one is made and kept in the
+    /// database, shared by every process.
+    pub links_chave: Option<String>,
     /// Most database connections of this process.
     pub database_max_connections: u32,
     /// An existing FreeRADIUS database (postgres:// or mysql://) to read sessions from,
@@ -109,6 +115,22 @@ pub struct InvoiceSettings {
     pub tempo_max: f64,
     /// Where messages land when no SMTP server / SMS gateway is configured.
     pub diretorio: PathBuf,
+    /// Fine of a late invoice, in percent of its amount.
+    pub multa: f64,
+    /// Interest of a late invoice, in percent a month, pro rata per day.
+    pub juros_mes: f64,
+    /// Days a link to an invoice's PDF keeps working.
+    pub link_validade_dias: u32,
+    /// Seconds between two looks for messages to retry.
+    pub reenviar: f64,
+    /// Seconds before the first retry of a failed message; each next wait doubles (at most
+    /// one hour).
+    pub espera_inicial: f64,
+    /// Tries of a message before it is given up (kept, marked failed).
+    pub max_tentativas: u32,
+    /// Directory with edited message templates (`assunto.txt`, `corpo.txt`, `corpo.html`,
+    /// `sms.txt`); absent: the built-in ones.
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +183,8 @@ impl Default for Settings {
             body_limit: 64 * 1024,
             request_timeout: 10.0,
             database_max_connections: 16,
+            public_url: None,
+            links_chave: None,
             radacct_url: None,
             promessa: PromiseSettings::default(),
             fatura: InvoiceSettings::default(),
@@ -196,6 +220,13 @@ impl Default for InvoiceSettings {
             max_envio: 3,
             tempo_max: 3.0,
             diretorio: PathBuf::from("ura-mensagens"),
+            multa: 2.0,
+            juros_mes: 1.0,
+            link_validade_dias: 30,
+            reenviar: 15.0,
+            espera_inicial: 30.0,
+            max_tentativas: 10,
+            templates: None,
         }
     }
 }

@@ -249,7 +249,7 @@ CREATE TABLE messages (
     subject     TEXT,
     body        TEXT NOT NULL,
     protocol    TEXT,
-    status      TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'abandoned')),
     attempts    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
     created_at  TEXT NOT NULL,

@@ -3,6 +3,7 @@
 
 pub mod boleto;
 pub mod document;
+pub mod invoice;
 pub mod money;
 pub mod pix;
 pub mod promise;

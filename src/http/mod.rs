@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod params;
+pub mod pdf;
 pub mod ura;
 
 use std::sync::Arc;
@@ -25,7 +26,22 @@ pub fn router(state: Arc<AppState>) -> Router {
     let mut routes: Router<Arc<AppState>> = Router::new();
     for function in Function::ALL {
         for family in ["ws", "api"] {
-            let path = format!("/{family}/ura/{}", function.name());
+            let path = match function {
+                Function::PagamentoPix => format!("/{family}/ura/pagamento/pix/{{fatura}}"),
+                _ => format!("/{family}/ura/{}", function.name()),
+            };
+            if function == Function::PagamentoPix {
+                let handler =
+                    move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+                          axum::extract::Path(fatura): axum::extract::Path<String>,
+                          request: Request<Body>| {
+                        ura::handle_with(state, function, request, Some(fatura))
+                    };
+                routes = routes
+                    .route(&path, any(handler))
+                    .route(&format!("{path}/"), any(handler));
+                continue;
+            }
             let handler =
                 move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
                       request: Request<Body>| {
@@ -36,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .route(&format!("{path}/"), any(handler));
         }
     }
+    routes = routes.route("/fatura/{id}/{token}", any(pdf::serve));
     let base = state.settings.base_path.clone();
     let routes = if base.is_empty() {
         routes

@@ -25,7 +25,10 @@ pub fn spawn_all(
     );
     let health_every =
         Duration::from_secs_f64(state.settings.nas.verificar_saude.clamp(0.05, 86_400.0));
+    let outbox_every =
+        Duration::from_secs_f64(state.settings.fatura.reenviar.clamp(0.05, 86_400.0));
     let expiry_state = state.clone();
+    let outbox_state = state.clone();
     let health_state = state;
     vec![
         tokio::spawn(run_every(expiry_every, stop.clone(), move || {
@@ -33,6 +36,14 @@ pub fn spawn_all(
             async move {
                 if let Err(e) = expiry::run_once(&state).await {
                     tracing::warn!(error = %e, "verificação de promessas vencidas falhou; nova tentativa no próximo ciclo");
+                }
+            }
+        })),
+        tokio::spawn(run_every(outbox_every, stop.clone(), move || {
+            let state = outbox_state.clone();
+            async move {
+                if let Err(e) = crate::notify::outbox::run_once(&state).await {
+                    tracing::warn!(error = %e, "reenvio de mensagens falhou; nova tentativa no próximo ciclo");
                 }
             }
         })),

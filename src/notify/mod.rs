@@ -1,12 +1,15 @@
 //! Delivery of invoice messages: e-mail through SMTP (or `.eml` files), SMS through an HTTP
 //! gateway (or text files). Each attempt is bounded by `fatura.tempo_max`.
 
+pub mod links;
+pub mod outbox;
 mod sms;
+pub mod templates;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -88,11 +91,16 @@ impl Notifier {
         format!("{email}; {sms}")
     }
 
-    pub async fn send_email(&self, to: &[String], subject: &str, text: &str) -> Result<(), String> {
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN);
+    /// Sends one e-mail: text and HTML alternatives, and the attachments (name, PDF bytes).
+    pub async fn send_email(
+        &self,
+        to: &[String],
+        subject: &str,
+        text: &str,
+        html: Option<&str>,
+        attachments: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), String> {
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
         for address in to {
             let mailbox: Mailbox = address
                 .trim()
@@ -100,9 +108,21 @@ impl Notifier {
                 .map_err(|e| format!("endereço inválido: {e}"))?;
             builder = builder.to(mailbox);
         }
-        let message = builder
-            .body(text.to_string())
-            .map_err(|e| format!("mensagem inválida: {e}"))?;
+        let body = match html {
+            Some(html) => MultiPart::alternative_plain_html(text.to_string(), html.to_string()),
+            None => MultiPart::mixed().singlepart(SinglePart::plain(text.to_string())),
+        };
+        let message = if attachments.is_empty() {
+            builder.multipart(body)
+        } else {
+            let pdf = ContentType::parse("application/pdf").map_err(|e| e.to_string())?;
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for (name, bytes) in attachments {
+                mixed = mixed.singlepart(Attachment::new(name).body(bytes, pdf.clone()));
+            }
+            builder.multipart(mixed)
+        }
+        .map_err(|e| format!("mensagem inválida: {e}"))?;
         let attempt = async {
             match &self.email {
                 EmailTransport::Smtp(t) => {

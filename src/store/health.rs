@@ -11,9 +11,12 @@ use sqlx::{Connection, PgConnection};
 use tokio::sync::watch;
 
 const EVERY: Duration = Duration::from_millis(200);
-/// A ping slower than this counts as a failure; two in a row mean "down" (a busy database
-/// still answers a ping within this).
-const PING_TIMEOUT: Duration = Duration::from_millis(400);
+/// A ping slower than this counts as slow.
+const PING_TIMEOUT: Duration = Duration::from_millis(500);
+/// A refused or broken connection means "down" at once (stopped, restarting); slowness only
+/// after this many slow pings in a row (about two seconds), because a database busy with a
+/// burst of writes may be slow to answer without being away.
+const SLOW_PINGS_DOWN: u32 = 4;
 
 pub struct DbHealth {
     down: watch::Receiver<bool>,
@@ -33,7 +36,7 @@ impl DbHealth {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             let mut conn: Option<PgConnection> = None;
-            let mut failures = 0u32;
+            let mut slow = 0u32;
             let mut ticker = tokio::time::interval(EVERY);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -41,9 +44,17 @@ impl DbHealth {
                     _ = ticker.tick() => {}
                     _ = stop.changed() => return,
                 }
-                let ok = ping(&url, &mut conn).await;
-                failures = if ok { 0 } else { failures + 1 };
-                let down = failures >= 2;
+                let down = match ping(&url, &mut conn).await {
+                    Ping::Ok => {
+                        slow = 0;
+                        false
+                    }
+                    Ping::Slow => {
+                        slow += 1;
+                        slow >= SLOW_PINGS_DOWN
+                    }
+                    Ping::Failed => true,
+                };
                 if *tx.borrow() != down {
                     if down {
                         tracing::error!(
@@ -73,22 +84,33 @@ impl DbHealth {
     }
 }
 
-async fn ping(url: &str, conn: &mut Option<PgConnection>) -> bool {
+enum Ping {
+    Ok,
+    Slow,
+    Failed,
+}
+
+async fn ping(url: &str, conn: &mut Option<PgConnection>) -> Ping {
     if conn.is_none() {
         match tokio::time::timeout(PING_TIMEOUT, PgConnection::connect(url)).await {
             Ok(Ok(c)) => *conn = Some(c),
-            _ => return false,
+            Ok(Err(_)) => return Ping::Failed,
+            Err(_) => return Ping::Slow,
         }
     }
     let Some(c) = conn.as_mut() else {
-        return false;
+        return Ping::Failed;
     };
     match tokio::time::timeout(PING_TIMEOUT, c.ping()).await {
-        Ok(Ok(())) => true,
-        _ => {
-            // A connection that failed once is not trusted again.
+        Ok(Ok(())) => Ping::Ok,
+        // A connection that failed or hung is not trusted again.
+        Ok(Err(_)) => {
             *conn = None;
-            false
+            Ping::Failed
+        }
+        Err(_) => {
+            *conn = None;
+            Ping::Slow
         }
     }
 }

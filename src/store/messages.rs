@@ -1,9 +1,9 @@
-//! Invoice messages handed to the mail server, the SMS gateway or the file directory.
+//! Invoice messages handed to the mail server, the SMS gateway or the file directory (the
+//! outbox: see `notify::outbox`).
 
-use crate::store::Conn;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Store, ts};
+use super::{Conn, ts};
 
 pub struct NewMessage<'a> {
     pub contract_id: i64,
@@ -11,57 +11,32 @@ pub struct NewMessage<'a> {
     pub recipient: &'a str,
     pub subject: Option<&'a str>,
     pub body: &'a str,
+    pub body_html: Option<&'a str>,
+    pub invoice_ids: &'a str,
     pub protocol: &'a str,
     pub now: DateTime<Utc>,
+    /// How long the caller's own first attempt holds the message before the worker may.
+    pub hold: TimeDelta,
 }
 
-/// Records the message as queued before any delivery attempt, so that it is never lost.
-pub async fn insert_queued(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, sqlx::Error> {
+/// Records the message before any delivery attempt, claimed by the caller for its first
+/// attempt, so that it is never lost and never sent twice.
+pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO messages (contract_id, channel, recipient, subject, body, protocol, \
-         status, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7) \
-         RETURNING id",
+        "INSERT INTO messages (contract_id, channel, recipient, subject, body, body_html, \
+         invoice_ids, protocol, status, attempts, created_at, claimed_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, $10) RETURNING id",
     )
     .bind(m.contract_id)
     .bind(m.channel)
     .bind(m.recipient)
     .bind(m.subject)
     .bind(m.body)
+    .bind(m.body_html)
+    .bind(m.invoice_ids)
     .bind(m.protocol)
     .bind(ts(m.now))
+    .bind(ts(m.now + m.hold))
     .fetch_one(conn)
     .await
-}
-
-/// Records the outcome of one delivery attempt.
-pub async fn record_attempt(
-    store: &Store,
-    id: i64,
-    outcome: Result<(), &str>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = store.write().await?;
-    let now = ts(Utc::now());
-    match outcome {
-        Ok(()) => {
-            sqlx::query(
-                "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = $1, \
-                 last_error = NULL WHERE id = $2",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Err(error) => {
-            sqlx::query(
-                "UPDATE messages SET status = 'failed', attempts = attempts + 1, \
-                 last_error = $1 WHERE id = $2",
-            )
-            .bind(error)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-    tx.commit().await
 }

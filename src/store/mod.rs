@@ -8,6 +8,7 @@ pub mod apps;
 pub mod catalogs;
 pub mod contracts;
 pub mod health;
+pub mod invoices;
 pub mod maintenances;
 pub mod messages;
 pub mod notifications;
@@ -173,11 +174,35 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
-        })
+        };
+        store.ensure_link_key().await?;
+        Ok(store)
+    }
+
+    /// The key that signs links to invoice PDFs, made once per database and shared by
+    /// every process. Made here, before serving, so that start-up writes nothing.
+    async fn ensure_link_key(&self) -> Result<(), sqlx::Error> {
+        if self.meta("link_key").await?.is_some() {
+            return Ok(());
+        }
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        // Two processes starting at once: the first insert wins, both use it.
+        let insert = match self.backend {
+            Backend::Postgres => {
+                "INSERT INTO meta (key, value) VALUES ('link_key', $1) ON CONFLICT (key) DO NOTHING"
+            }
+            Backend::Sqlite => "INSERT OR IGNORE INTO meta (key, value) VALUES ('link_key', $1)",
+        };
+        sqlx::query(insert)
+            .bind(hex::encode(bytes))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once

@@ -44,7 +44,7 @@ fn assert_protocol_today(app: &TestApp, p: &Value) -> String {
     p
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base64_decode(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in s.bytes() {
@@ -67,7 +67,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-fn qp_decode(s: &str) -> Vec<u8> {
+pub(crate) fn qp_decode(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -97,26 +97,50 @@ fn qp_decode(s: &str) -> Vec<u8> {
 
 /// A MIME message's headers followed by its body decoded from its transfer encoding, so
 /// that tests can search the text the customer reads.
+/// The mail with every text part decoded (quoted-printable or base64), MIME parts included;
+/// PDF attachments are left out.
 fn readable_mail(raw: &str) -> String {
-    let (headers, body) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
-        .unwrap_or((raw, ""));
-    let encoding = headers
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case("content-transfer-encoding")
-                .then(|| v.trim().to_ascii_lowercase())
-        })
-        .unwrap_or_default();
-    let body = match encoding.as_str() {
-        "base64" => String::from_utf8_lossy(&base64_decode(body)).into_owned(),
-        "quoted-printable" => String::from_utf8_lossy(&qp_decode(body)).into_owned(),
-        _ => body.to_string(),
-    };
-    format!("{headers}\n\n{body}")
+    let raw = raw.replace("\r\n", "\n");
+    let mut out = String::new();
+    // Boundary lines start with `--`; every chunk between them is a part (or the top).
+    let mut chunks: Vec<String> = vec![String::new()];
+    for line in raw.lines() {
+        if line.starts_with("--") && !line.contains(' ') {
+            chunks.push(String::new());
+        } else if let Some(last) = chunks.last_mut() {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    for chunk in chunks {
+        let (headers, body) = chunk.split_once("\n\n").unwrap_or((chunk.as_str(), ""));
+        let header = |name: &str| {
+            headers.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_ascii_lowercase())
+            })
+        };
+        if header("content-type").is_some_and(|t| t.starts_with("application/pdf")) {
+            out.push_str(headers);
+            out.push_str("\n\n");
+            continue;
+        }
+        let body = match header("content-transfer-encoding")
+            .unwrap_or_default()
+            .as_str()
+        {
+            "base64" => String::from_utf8_lossy(&base64_decode(body)).into_owned(),
+            "quoted-printable" => String::from_utf8_lossy(&qp_decode(body)).into_owned(),
+            _ => body.to_string(),
+        };
+        out.push_str(headers);
+        out.push_str("\n\n");
+        out.push_str(&body);
+        out.push('\n');
+    }
+    out
 }
 
 fn files_with_ext(app: &TestApp, ext: &str) -> Vec<std::path::PathBuf> {
@@ -183,16 +207,16 @@ async fn tickets_with(app: &TestApp, protocol: &str) -> i64 {
 // ---------------------------------------------------------------- a small SMTP peer
 
 #[derive(Debug, Default, Clone)]
-struct Mail {
-    from: String,
-    rcpt: Vec<String>,
-    data: String,
+pub(crate) struct Mail {
+    pub(crate) from: String,
+    pub(crate) rcpt: Vec<String>,
+    pub(crate) data: String,
 }
 
-struct SmtpPeer {
-    port: u16,
-    mails: Arc<Mutex<Vec<Mail>>>,
-    task: tokio::task::JoinHandle<()>,
+pub(crate) struct SmtpPeer {
+    pub(crate) port: u16,
+    pub(crate) mails: Arc<Mutex<Vec<Mail>>>,
+    pub(crate) task: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for SmtpPeer {
@@ -206,7 +230,10 @@ async fn reply(w: &mut tokio::net::tcp::OwnedWriteHalf, text: &str) -> std::io::
     w.flush().await
 }
 
-async fn smtp_session(sock: TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+pub(crate) async fn smtp_session(
+    sock: TcpStream,
+    mails: Arc<Mutex<Vec<Mail>>>,
+) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
     reply(&mut w, "220 teste.local ESMTP pronto\r\n").await?;
@@ -262,7 +289,7 @@ async fn smtp_session(sock: TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io:
     }
 }
 
-async fn smtp_peer() -> SmtpPeer {
+pub(crate) async fn smtp_peer() -> SmtpPeer {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
     let port = listener.local_addr().unwrap().port();
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -292,7 +319,7 @@ async fn silent_peer() -> (u16, tokio::task::JoinHandle<()>) {
 }
 
 /// A port nobody listens on.
-async fn closed_port() -> u16 {
+pub(crate) async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     listener.local_addr().unwrap().port()
 }

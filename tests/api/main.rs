@@ -7,6 +7,7 @@ mod concurrency;
 mod consulta;
 mod expiry;
 mod fatura;
+mod faturas;
 mod liberacao;
 mod network;
 mod notificacao;

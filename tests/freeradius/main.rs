@@ -10,6 +10,7 @@
 //!
 //! Run: `cargo test --test freeradius`.
 
+mod coa;
 mod radius;
 mod ura;
 

@@ -119,7 +119,7 @@ pub enum SqlTarget {
 }
 
 /// A FreeRADIUS configuration string: quoted, with `"` and `\` escaped.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -347,7 +347,7 @@ impl Reply {
 }
 
 /// Reads the first `Received <code> ...` block of radclient's output.
-fn parse_reply(output: &str) -> Option<Reply> {
+pub(crate) fn parse_reply(output: &str) -> Option<Reply> {
     let mut lines = output.lines();
     let code = lines.by_ref().find_map(|l| {
         l.strip_prefix("Received ")
@@ -380,7 +380,7 @@ impl FreeRadius {
     /// Generates a configuration for `target` and starts FreeRADIUS on free ports of
     /// 127.0.0.1; returns once it answers (bounded by `START_DEADLINE`).
     pub async fn start(install: &Install, target: &SqlTarget) -> FreeRadius {
-        let mut dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
         for sub in ["mods-enabled", "sites-enabled", "log", "run"] {
             fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
@@ -399,16 +399,32 @@ impl FreeRadius {
         fs::write(dir.path().join("clients.conf"), clients_conf(&secret))
             .expect("write clients.conf");
         fs::write(dir.path().join("mods-enabled/sql"), sql).expect("write sql");
+        FreeRadius::launch(install, dir, secret, |dir, auth_port, acct_port| {
+            fs::write(
+                dir.join("sites-enabled/ura"),
+                site(&site_example, auth_port, acct_port),
+            )
+            .expect("write site")
+        })
+        .await
+    }
 
+    /// Runs `freeradius -X -d <dir>` on two free UDP ports of 127.0.0.1 (`auth_port` and
+    /// `acct_port`, whatever the configuration listens for there) and returns once it
+    /// answers (bounded by `START_DEADLINE`). `configure` writes the parts of the
+    /// configuration that name the ports; it is called again with other ports when one was
+    /// taken between the probe and FreeRADIUS's bind.
+    pub(crate) async fn launch(
+        install: &Install,
+        mut dir: tempfile::TempDir,
+        secret: String,
+        mut configure: impl FnMut(&Path, u16, u16),
+    ) -> FreeRadius {
         // A port taken between our probe and FreeRADIUS's bind: try again with others.
         let mut last_log = String::new();
         for attempt in 1..=5 {
             let (auth_port, acct_port) = free_udp_ports();
-            fs::write(
-                dir.path().join("sites-enabled/ura"),
-                site(&site_example, auth_port, acct_port),
-            )
-            .expect("write site");
+            configure(dir.path(), auth_port, acct_port);
             let log = dir.path().join(format!("freeradius-{attempt}.log"));
             let out = fs::File::create(&log).expect("log file");
             let child = Command::new(&install.freeradius)
@@ -486,6 +502,11 @@ impl FreeRadius {
         tail(&self.log_text(), lines)
     }
 
+    /// The generated configuration directory.
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// `radtest <user> <password> 127.0.0.1:<auth port> 0 <secret>`.
     pub async fn radtest(&self, user: &str, password: &str, auth: Auth) -> Reply {
         let kind = match auth {
@@ -525,39 +546,27 @@ impl FreeRadius {
 
     /// Sends one Accounting-Request with `radclient` and returns the answer.
     pub async fn accounting(&self, attrs: &[(&str, String)]) -> Reply {
-        let mut child = tokio::process::Command::new(&self.install.radclient)
-            .args(["-x", "-r", "3", "-t", "3", "-d"])
-            .arg(self.dir.path())
-            .args([
-                &format!("127.0.0.1:{}", self.acct_port),
-                "acct",
-                &self.secret,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run radclient");
         let body: String = attrs
             .iter()
             .map(|(name, value)| format!("{name} = {value}\n"))
             .collect();
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(body.as_bytes()).await.expect("write");
-        drop(stdin);
-        let output = tokio::time::timeout(TOOL_DEADLINE, child.wait_with_output())
-            .await
-            .expect("radclient did not finish")
-            .expect("radclient");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        parse_reply(&text).unwrap_or_else(|| {
+        let run = radclient(
+            &self.install,
+            self.dir.path(),
+            &format!("127.0.0.1:{}", self.acct_port),
+            "acct",
+            &self.secret,
+            &body,
+            Patience {
+                retries: 3,
+                timeout_secs: 3,
+            },
+        )
+        .await;
+        parse_reply(&run.output).unwrap_or_else(|| {
             panic!(
-                "radclient got no answer:\n{text}\n--- FreeRADIUS:\n{}",
+                "radclient got no answer:\n{}\n--- FreeRADIUS:\n{}",
+                run.output,
                 self.log_tail(60)
             )
         })
@@ -594,6 +603,63 @@ impl Drop for FreeRadius {
             );
         }
         self.stop();
+    }
+}
+
+/// How many times radclient resends a request (`-r`) and how long it waits for each answer
+/// (`-t`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Patience {
+    pub retries: u32,
+    pub timeout_secs: u32,
+}
+
+/// How a radclient run ended.
+#[derive(Debug)]
+pub(crate) struct ToolRun {
+    pub status: std::process::ExitStatus,
+    /// stdout then stderr.
+    pub output: String,
+}
+
+/// `radclient -x -r <retries> -t <timeout> -d <dict_dir> <server> <command> <secret>` with
+/// `body` (attribute lines) on stdin, bounded by `TOOL_DEADLINE`.
+pub(crate) async fn radclient(
+    install: &Install,
+    dict_dir: &Path,
+    server: &str,
+    command: &str,
+    secret: &str,
+    body: &str,
+    patience: Patience,
+) -> ToolRun {
+    let mut child = tokio::process::Command::new(&install.radclient)
+        .arg("-x")
+        .args(["-r", &patience.retries.to_string()])
+        .args(["-t", &patience.timeout_secs.to_string()])
+        .arg("-d")
+        .arg(dict_dir)
+        .args([server, command, secret])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run radclient");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(body.as_bytes()).await.expect("write");
+    drop(stdin);
+    let output = tokio::time::timeout(TOOL_DEADLINE, child.wait_with_output())
+        .await
+        .expect("radclient did not finish")
+        .expect("radclient");
+    ToolRun {
+        status: output.status,
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
     }
 }
 

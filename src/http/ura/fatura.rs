@@ -5,8 +5,10 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::domain::{boleto, money};
+use crate::domain::{boleto, invoice, money};
 use crate::http::error::ApiError;
+use crate::notify::outbox;
+use crate::notify::templates::{Customer, EmailContext, InvoiceView, Provider, SmsContext};
 use crate::store::contracts::{self, Invoice};
 use crate::store::messages::{self, NewMessage};
 use crate::store::protocols::{self, Owner};
@@ -31,55 +33,34 @@ impl Channel {
     }
 }
 
-fn due_text(invoice: &Invoice) -> String {
-    chrono::NaiveDate::parse_from_str(&invoice.due_on, "%Y-%m-%d")
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_else(|_| invoice.due_on.clone())
-}
-
-fn email_text(provider: &str, name: &str, invoices: &[Invoice]) -> String {
-    let mut text = format!(
-        "Olá, {name}.\n\nSegue a segunda via da(s) sua(s) fatura(s) em aberto com {provider}:\n\n"
-    );
-    for inv in invoices {
-        text.push_str(&format!(
-            "Fatura {}\nValor: R$ {}\nVencimento: {}\n",
-            inv.id,
-            money::brl(inv.amount_cents),
-            due_text(inv)
-        ));
-        if let Some(line) = inv.digitable_line.as_deref().filter(|l| !l.is_empty()) {
-            text.push_str(&format!(
-                "Linha digitável: {}\n",
-                boleto::format_linha(line)
-            ));
-        }
-        if let Some(pix) = inv.pix_payload.as_deref().filter(|p| !p.is_empty()) {
-            text.push_str(&format!("PIX copia e cola: {pix}\n"));
-        }
-        text.push('\n');
+fn view(ctx: &Ctx, inv: &Invoice) -> InvoiceView {
+    let due = chrono::NaiveDate::parse_from_str(&inv.due_on, "%Y-%m-%d").ok();
+    let charges = due.map(|due| {
+        invoice::corrected(
+            inv.amount_cents,
+            due,
+            ctx.today,
+            ctx.state.settings.fatura.multa,
+            ctx.state.settings.fatura.juros_mes,
+        )
+    });
+    let line = inv.digitable_line.clone().filter(|l| !l.is_empty());
+    InvoiceView {
+        id: inv.id,
+        valor: money::brl(inv.amount_cents),
+        valor_corrigido: money::brl(charges.map(|c| c.total_cents).unwrap_or(inv.amount_cents)),
+        atrasada: charges.is_some_and(|c| c.days_late > 0),
+        vencimento: due
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|| inv.due_on.clone()),
+        linha: line
+            .as_deref()
+            .map(boleto::format_linha)
+            .unwrap_or_default(),
+        linha_digitos: line.unwrap_or_default(),
+        pix: inv.pix_payload.clone().unwrap_or_default(),
+        link: ctx.pdf_link(inv.id),
     }
-    text.push_str("Se já pagou, desconsidere esta mensagem.\n");
-    text
-}
-
-fn sms_text(provider: &str, invoices: &[Invoice]) -> String {
-    let mut text = String::new();
-    for inv in invoices {
-        text.push_str(&format!(
-            "{provider}: fatura R$ {} venc. {}.",
-            money::brl(inv.amount_cents),
-            due_text(inv)
-        ));
-        if let Some(line) = inv.digitable_line.as_deref().filter(|l| !l.is_empty()) {
-            text.push_str(&format!(" Linha digitavel: {line}."));
-        }
-        if let Some(pix) = inv.pix_payload.as_deref().filter(|p| !p.is_empty()) {
-            text.push_str(&format!(" PIX: {pix}"));
-        }
-        text.push('\n');
-    }
-    text.trim_end().to_string()
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
@@ -132,21 +113,48 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         return Ok(answer(2, msg, None));
     }
 
-    let provider = settings.provedor.nome.as_str();
-    let (recipients, subject, body) = match channel {
-        Channel::Email => (
-            contacts.clone(),
-            Some(format!("Segunda via de fatura - {provider}")),
-            email_text(provider, &contract.customer_name, &invoices),
-        ),
+    let provider = Provider {
+        nome: settings.provedor.nome.clone(),
+    };
+    let views: Vec<InvoiceView> = invoices.iter().map(|inv| view(ctx, inv)).collect();
+    let templates = &ctx.state.templates;
+    let rendered = match channel {
+        Channel::Email => templates
+            .email(&EmailContext {
+                provedor: provider,
+                cliente: Customer {
+                    nome: contract.customer_name.clone(),
+                },
+                contrato: contract.id,
+                faturas: views,
+            })
+            .map(|e| (Some(e.subject), e.text, Some(e.html))),
+        Channel::Sms => views
+            .into_iter()
+            .map(|fatura| {
+                templates.sms(&SmsContext {
+                    provedor: provider.clone(),
+                    fatura,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lines| (None, lines.join("\n"), None)),
+    };
+    let (subject, body, body_html) = rendered.map_err(|e| {
+        tracing::error!(error = %e, "template de mensagem falhou");
+        ApiError::internal()
+    })?;
+    let recipients: Vec<String> = match channel {
+        Channel::Email => contacts,
         // One mobile is enough: every SMS costs the provider.
-        Channel::Sms => (
-            contacts.into_iter().take(1).collect(),
-            None,
-            sms_text(provider, &invoices),
-        ),
+        Channel::Sms => contacts.into_iter().take(1).collect(),
     };
     let recipient_list = recipients.join(", ");
+    let invoice_ids = invoices
+        .iter()
+        .map(|i| i.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
 
     let mut tx = store.write().await?;
     let protocol = protocols::allocate(
@@ -161,7 +169,9 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         ctx.params.get("protocolo"),
     )
     .await?;
-    let message_id = messages::insert_queued(
+    let hold = chrono::TimeDelta::milliseconds((settings.fatura.tempo_max * 1000.0) as i64)
+        + chrono::TimeDelta::seconds(60);
+    let message_id = messages::insert_claimed(
         &mut tx,
         NewMessage {
             contract_id: id,
@@ -169,8 +179,11 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             recipient: &recipient_list,
             subject: subject.as_deref(),
             body: &body,
+            body_html: body_html.as_deref(),
+            invoice_ids: &invoice_ids,
             protocol: &protocol,
             now: ctx.now,
+            hold,
         },
     )
     .await?;
@@ -194,27 +207,8 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     .await?;
     tx.commit().await?;
 
-    let outcome = match channel {
-        Channel::Email => {
-            ctx.state
-                .notifier
-                .send_email(&recipients, subject.as_deref().unwrap_or_default(), &body)
-                .await
-        }
-        Channel::Sms => {
-            let to = recipients.first().map(String::as_str).unwrap_or_default();
-            ctx.state.notifier.send_sms(to, &body).await
-        }
-    };
-    if let Err(e) = messages::record_attempt(
-        store,
-        message_id,
-        outcome.as_ref().map(|_| ()).map_err(String::as_str),
-    )
-    .await
-    {
-        tracing::error!(error = %e, message_id, "não foi possível registrar o resultado do envio");
-    }
+    // One attempt now, within `fatura.tempo_max`; a failure stays queued for the worker.
+    let outcome = outbox::deliver(&ctx.state, message_id).await;
     match outcome {
         Ok(()) => {
             tracing::info!(

@@ -7,6 +7,7 @@ mod consulta;
 mod fatura;
 mod liberacao;
 mod notificacao;
+mod titulos;
 
 use std::sync::Arc;
 
@@ -32,16 +33,22 @@ pub enum Function {
     VerificaAcesso,
     NotificacaoSistema,
     Chamado,
+    Fatura2Via,
+    Titulos,
+    PagamentoPix,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 9] = [
         Function::ConsultaCliente,
         Function::LiberacaoPromessa,
         Function::EnviaFatura,
         Function::VerificaAcesso,
         Function::NotificacaoSistema,
         Function::Chamado,
+        Function::Fatura2Via,
+        Function::Titulos,
+        Function::PagamentoPix,
     ];
 
     pub fn from_name(name: &str) -> Option<Function> {
@@ -56,6 +63,9 @@ impl Function {
             Function::VerificaAcesso => "verificaacesso",
             Function::NotificacaoSistema => "notificacaosistema",
             Function::Chamado => "chamado",
+            Function::Fatura2Via => "fatura2via",
+            Function::Titulos => "titulos",
+            Function::PagamentoPix => "pagamento/pix",
         }
     }
 }
@@ -69,9 +79,22 @@ pub struct Ctx {
     pub today: NaiveDate,
     /// When `verificaacesso` must have answered (`acesso.tempo_max` from the start).
     pub deadline: tokio::time::Instant,
+    /// `scheme://host` plus the base path, for absolute links in answers and messages.
+    pub origin: String,
+    /// The `{fatura}` of `pagamento/pix/{fatura}`.
+    pub path_arg: Option<String>,
 }
 
 pub async fn handle(state: Arc<AppState>, function: Function, request: Request<Body>) -> Response {
+    handle_with(state, function, request, None).await
+}
+
+pub async fn handle_with(
+    state: Arc<AppState>,
+    function: Function,
+    request: Request<Body>,
+    path_arg: Option<String>,
+) -> Response {
     let method = request.method().clone();
     if method != Method::GET && method != Method::POST && method != Method::HEAD {
         return ApiError::method_not_allowed(method.as_str()).into_response();
@@ -79,7 +102,7 @@ pub async fn handle(state: Arc<AppState>, function: Function, request: Request<B
     let timeout = state.request_timeout();
     let health = state.db_health.clone();
     tokio::select! {
-        result = tokio::time::timeout(timeout, run(state, function, request)) => match result {
+        result = tokio::time::timeout(timeout, run(state, function, request, path_arg)) => match result {
             Ok(Ok(value)) => json_response(StatusCode::OK, &value),
             Ok(Err(e)) => e.into_response(),
             Err(_) => {
@@ -96,6 +119,7 @@ async fn run(
     state: Arc<AppState>,
     function: Function,
     request: Request<Body>,
+    path_arg: Option<String>,
 ) -> Result<Value, ApiError> {
     // The budget counts from the request's arrival; a margin is kept for the answer itself.
     let budget =
@@ -105,6 +129,7 @@ async fn run(
     let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
     let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
     let app = super::auth::authenticate(&state, &parts.headers, &params).await?;
+    let origin = state.origin(&parts.headers);
     if !app.may_call(function.name()) {
         return Err(ApiError::forbidden(super::error::MSG_FORBIDDEN));
     }
@@ -117,6 +142,8 @@ async fn run(
         now,
         today,
         deadline,
+        origin,
+        path_arg,
     };
     match function {
         Function::ConsultaCliente => consulta::run(&ctx).await,
@@ -125,6 +152,9 @@ async fn run(
         Function::VerificaAcesso => acesso::run(&ctx).await,
         Function::NotificacaoSistema => notificacao::run(&ctx).await,
         Function::Chamado => chamado::run(&ctx).await,
+        Function::Fatura2Via => titulos::fatura2via(&ctx).await,
+        Function::Titulos => titulos::titulos(&ctx).await,
+        Function::PagamentoPix => titulos::pix(&ctx).await,
     }
 }
 

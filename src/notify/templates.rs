@@ -1,0 +1,196 @@
+//! Message templates (minijinja), in Portuguese. The defaults are built in; an operator edits
+//! them by putting files of the same names in `fatura.templates` (`assunto.txt`,
+//! `corpo.txt`, `corpo.html`, `sms.txt`).
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment};
+use serde::Serialize;
+
+const DEFAULTS: &[(&str, &str)] = &[
+    (
+        "assunto.txt",
+        include_str!("../../templates/fatura/assunto.txt"),
+    ),
+    (
+        "corpo.txt",
+        include_str!("../../templates/fatura/corpo.txt"),
+    ),
+    (
+        "corpo.html",
+        include_str!("../../templates/fatura/corpo.html"),
+    ),
+    ("sms.txt", include_str!("../../templates/fatura/sms.txt")),
+];
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    pub nome: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub nome: String,
+}
+
+/// One invoice as the templates see it; amounts already in Brazilian format.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceView {
+    pub id: i64,
+    pub valor: String,
+    pub valor_corrigido: String,
+    pub atrasada: bool,
+    pub vencimento: String,
+    /// Formatted linha digitável, or empty.
+    pub linha: String,
+    /// The 47 digits alone (for SMS), or empty.
+    pub linha_digitos: String,
+    pub pix: String,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailContext {
+    pub provedor: Provider,
+    pub cliente: Customer,
+    pub contrato: i64,
+    pub faturas: Vec<InvoiceView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SmsContext {
+    pub provedor: Provider,
+    pub fatura: InvoiceView,
+}
+
+pub struct Email {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Templates {
+    /// The built-in templates, overridden by the files found in `dir`.
+    pub fn load(dir: Option<&Path>) -> anyhow::Result<Templates> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        for (name, default) in DEFAULTS {
+            let source = match dir.map(|d| d.join(name)) {
+                Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!("não foi possível ler o template {}: {e}", path.display())
+                })?,
+                _ => (*default).to_string(),
+            };
+            env.add_template_owned(*name, source)
+                .map_err(|e| anyhow::anyhow!("template {name} inválido: {e}"))?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn email(&self, ctx: &EmailContext) -> Result<Email, minijinja::Error> {
+        let render = |name: &str| self.env.get_template(name)?.render(ctx);
+        Ok(Email {
+            subject: render("assunto.txt")?.trim().to_string(),
+            text: render("corpo.txt")?,
+            html: render("corpo.html")?,
+        })
+    }
+
+    /// One SMS per invoice, as single lines.
+    pub fn sms(&self, ctx: &SmsContext) -> Result<String, minijinja::Error> {
+        let text = self.env.get_template("sms.txt")?.render(ctx)?;
+        Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// Where the operator keeps edited templates, if anywhere.
+pub fn dir(setting: Option<&PathBuf>) -> Option<&Path> {
+    setting.map(PathBuf::as_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> InvoiceView {
+        InvoiceView {
+            id: 7,
+            valor: "49,90".into(),
+            valor_corrigido: "51,07".into(),
+            atrasada: true,
+            vencimento: "10/11/2026".into(),
+            linha: "00190.00009 01234.567890 12345.678901 2 12340000004990".into(),
+            linha_digitos: "00190000090123456789012345678901212340000004990".into(),
+            pix: "000201...6304ABCD".into(),
+            link: "https://ura.exemplo/fatura/7/x.pdf".into(),
+        }
+    }
+
+    #[test]
+    fn built_in_templates_render_in_portuguese() {
+        let t = Templates::load(None).unwrap();
+        let email = t
+            .email(&EmailContext {
+                provedor: Provider {
+                    nome: "Provedor X".into(),
+                },
+                cliente: Customer {
+                    nome: "MARIA <b>".into(),
+                },
+                contrato: 1002,
+                faturas: vec![view()],
+            })
+            .unwrap();
+        assert_eq!(email.subject, "Segunda via de fatura - Provedor X");
+        assert!(email.text.contains("R$ 49,90"));
+        assert!(email.text.contains("Linha digitável: 00190.00009"));
+        assert!(email.text.contains("51,07"));
+        assert!(email.html.contains("MARIA &lt;b&gt;"), "HTML is escaped");
+        let sms = t
+            .sms(&SmsContext {
+                provedor: Provider {
+                    nome: "Provedor X".into(),
+                },
+                fatura: view(),
+            })
+            .unwrap();
+        assert!(sms.starts_with("Provedor X: fatura R$ 49,90 venc. 10/11/2026."));
+        assert!(sms.contains("PIX: 000201"));
+        assert!(!sms.contains('\n'));
+    }
+
+    #[test]
+    fn operator_files_override_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("assunto.txt"),
+            "Sua fatura, {{ cliente.nome }}",
+        )
+        .unwrap();
+        let t = Templates::load(Some(dir.path())).unwrap();
+        let email = t
+            .email(&EmailContext {
+                provedor: Provider { nome: "P".into() },
+                cliente: Customer { nome: "ANA".into() },
+                contrato: 1,
+                faturas: vec![],
+            })
+            .unwrap();
+        assert_eq!(email.subject, "Sua fatura, ANA");
+        std::fs::write(dir.path().join("sms.txt"), "{% if %}").unwrap();
+        assert!(
+            Templates::load(Some(dir.path())).is_err(),
+            "a broken template fails at start"
+        );
+    }
+}

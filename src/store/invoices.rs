@@ -1,0 +1,94 @@
+//! Invoices (títulos) as the read routes and the PDF need them.
+
+use super::Store;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub id: i64,
+    pub contract_id: i64,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub customer_document: String,
+    pub document_number: String,
+    pub our_number: String,
+    pub amount_cents: i64,
+    pub issued_on: String,
+    pub due_on: String,
+    pub status: String,
+    pub paid_on: Option<String>,
+    pub paid_cents: Option<i64>,
+    pub cancelled_on: Option<String>,
+    pub barcode: Option<String>,
+    pub digitable_line: Option<String>,
+    pub pix_payload: Option<String>,
+}
+
+const SELECT: &str = "SELECT i.id, i.contract_id, c.customer_id, cu.name AS customer_name, \
+     cu.document AS customer_document, i.document_number, i.our_number, i.amount_cents, \
+     i.issued_on, i.due_on, i.status, i.paid_on, i.paid_cents, i.cancelled_on, i.barcode, \
+     i.digitable_line, i.pix_payload \
+     FROM invoices i JOIN contracts c ON c.id = i.contract_id \
+     JOIN customers cu ON cu.id = c.customer_id";
+
+pub async fn by_id(store: &Store, id: i64) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE i.id = $1")))
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await
+}
+
+/// Which invoices: of one contract, or of every contract of a customer document.
+#[derive(Debug, Clone)]
+pub enum Scope<'a> {
+    Contract(i64),
+    Document(&'a str),
+}
+
+/// A page of invoices (oldest due date first) and the total matching.
+pub async fn page(
+    store: &Store,
+    scope: Scope<'_>,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<InvoiceRow>, i64), sqlx::Error> {
+    let scope_filter = match scope {
+        Scope::Contract(_) => "i.contract_id = $1",
+        Scope::Document(_) => "cu.document = $1",
+    };
+    let (status_filter, next) = if status.is_some() {
+        (" AND i.status = $2", 3)
+    } else {
+        ("", 2)
+    };
+    let where_clause = format!(" WHERE {scope_filter}{status_filter}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM invoices i JOIN contracts c ON c.id = i.contract_id \
+         JOIN customers cu ON cu.id = c.customer_id{where_clause}"
+    );
+    let page_sql = format!(
+        "{SELECT}{where_clause} ORDER BY i.due_on, i.id LIMIT ${next} OFFSET ${}",
+        next + 1
+    );
+    let count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    let count = match scope {
+        Scope::Contract(id) => count.bind(id),
+        Scope::Document(doc) => count.bind(doc.to_string()),
+    };
+    let count = match status {
+        Some(st) => count.bind(st.to_string()),
+        None => count,
+    };
+    let total: i64 = count.fetch_one(&store.pool).await?;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(page_sql));
+    let rows = match scope {
+        Scope::Contract(id) => rows.bind(id),
+        Scope::Document(doc) => rows.bind(doc.to_string()),
+    };
+    let rows = match status {
+        Some(st) => rows.bind(st.to_string()),
+        None => rows,
+    };
+    let rows = rows.bind(limit).bind(offset).fetch_all(&store.pool).await?;
+    Ok((rows, total))
+}
