@@ -65,6 +65,11 @@ pub enum Command {
         #[arg(long = "session", value_name = "LOGIN")]
         sessions: Vec<String>,
     },
+    /// Invoices: the PDF second copy of one invoice, as callers receive it.
+    Fatura {
+        #[command(subcommand)]
+        command: FaturaCommand,
+    },
     /// FreeRADIUS provisioning.
     Radius {
         #[command(subcommand)]
@@ -74,6 +79,20 @@ pub enum Command {
     App {
         #[command(subcommand)]
         command: AppCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FaturaCommand {
+    /// Write the PDF of an invoice (e.g. `ura fatura pdf 10021` on the demo database).
+    Pdf {
+        /// Invoice id.
+        id: i64,
+        /// Output file (default: fatura-ID.pdf).
+        #[arg(long, value_name = "ARQUIVO")]
+        saida: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -180,6 +199,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             secret,
             sessions,
         } => nas_sim(&listen, &secret, &sessions).await,
+        Command::Fatura {
+            command: FaturaCommand::Pdf { id, saida, db },
+        } => {
+            let settings = settings(config, &db, None)?;
+            let store = open(&settings).await?;
+            let state = crate::app::AppState::new(store.clone(), settings).await?;
+            let Some(inv) = crate::store::invoices::by_id(&store, id).await? else {
+                anyhow::bail!("fatura {id} não encontrada");
+            };
+            let bytes = crate::http::pdf::invoice_pdf(&state, &inv, chrono::Utc::now())?;
+            let path = saida.unwrap_or_else(|| PathBuf::from(format!("fatura-{id}.pdf")));
+            std::fs::write(&path, bytes)?;
+            let _ = state.stopping.send(true);
+            eprintln!("PDF da fatura {id} gravado em {}", path.display());
+            Ok(())
+        }
         Command::Radius {
             command: RadiusCommand::Sync { db },
         } => {

@@ -5,6 +5,7 @@ pub mod boleto;
 pub mod document;
 pub mod invoice;
 pub mod money;
+pub mod payment_data;
 pub mod pix;
 pub mod promise;
 pub mod protocol;
