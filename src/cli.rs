@@ -65,6 +65,14 @@ pub enum Command {
         #[arg(long = "session", value_name = "LOGIN")]
         sessions: Vec<String>,
     },
+    /// Import invoices from a CSV (with a header) or JSON file: upserts by invoice id, every
+    /// line checked; bad lines are reported with their number and field. See
+    /// examples/import/.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Invoices: the PDF second copy of one invoice, as callers receive it.
     Fatura {
         #[command(subcommand)]
@@ -199,6 +207,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             secret,
             sessions,
         } => nas_sim(&listen, &secret, &sessions).await,
+        Command::Import { file, db } => {
+            let settings = settings(config, &db, None)?;
+            let store = open(&settings).await?;
+            let lines = crate::import::read(&file)?;
+            let total = lines.len();
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let summary = crate::import::run(&store, lines, |done| {
+                if tty {
+                    eprint!("\r{done}/{total} linhas");
+                }
+            })
+            .await?;
+            if tty {
+                eprintln!();
+            }
+            for e in &summary.errors {
+                eprintln!("{e}");
+            }
+            println!(
+                "{} fatura(s) importada(s), {} linha(s) com erro, de {total}",
+                summary.imported,
+                summary.errors.len()
+            );
+            if summary.errors.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} linha(s) recusada(s)", summary.errors.len())
+            }
+        }
         Command::Fatura {
             command: FaturaCommand::Pdf { id, saida, db },
         } => {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod network;
 pub mod notify;

@@ -133,18 +133,7 @@ pub fn render(inv: &InvoicePdf) -> Result<Vec<u8>, PdfError> {
 }
 
 fn render_with_warnings(inv: &InvoicePdf) -> Result<(Vec<u8>, Vec<PdfWarnMsg>), PdfError> {
-    let payment = Payment::check(inv)?;
-    let mut page = Canvas::default();
-    let mut y = header(&mut page, inv);
-    y = customer(&mut page, inv, y);
-    y = amounts(&mut page, inv, y);
-    y = boleto_section(&mut page, &payment, y);
-    y = pix_section(&mut page, &payment, y);
-    if y > CONTENT_BOTTOM {
-        return Err(PdfError::Overflow);
-    }
-    footer(&mut page, inv);
-
+    let page = compose(inv)?;
     let mut doc = PdfDocument::new(&format!("Segunda via da fatura {}", inv.invoice_id));
     doc.metadata.info.author = clean(inv.provider_name);
     doc.metadata.info.subject = "Segunda via de fatura".to_string();
@@ -159,6 +148,22 @@ fn render_with_warnings(inv: &InvoicePdf) -> Result<(Vec<u8>, Vec<PdfWarnMsg>), 
     }
     warnings.retain(|w| w.severity != PdfParseErrorSeverity::Info);
     Ok((bytes, warnings))
+}
+
+/// Lays the page out, top to bottom.
+fn compose(inv: &InvoicePdf) -> Result<Canvas, PdfError> {
+    let payment = Payment::check(inv)?;
+    let mut page = Canvas::default();
+    let mut y = header(&mut page, inv);
+    y = customer(&mut page, inv, y);
+    y = amounts(&mut page, inv, y);
+    y = boleto_section(&mut page, &payment, y);
+    y = pix_section(&mut page, &payment, y);
+    if y > CONTENT_BOTTOM {
+        return Err(PdfError::Overflow);
+    }
+    footer(&mut page, inv);
+    Ok(page)
 }
 
 /// Payment data, checked, in the form the page draws it.
@@ -389,6 +394,7 @@ fn boleto_section(page: &mut Canvas, payment: &Payment, top: f32) -> f32 {
                 x += width;
             }
             page.fill_rects(&rects);
+            page.barcode_at = Some((LEFT, y, BARCODE_W, BARCODE_H));
             y += BARCODE_H;
         }
         None => {
@@ -432,6 +438,7 @@ fn pix_section(page: &mut Canvas, payment: &Payment, top: f32) -> f32 {
         }
     }
     page.fill_rects(&rects);
+    page.qr_at = Some((LEFT, qr_top, QR_SIZE));
 
     let text_x = LEFT + QR_SIZE + 8.0;
     let how = "Pague pelo aplicativo do seu banco: escolha pagar com PIX e leia o QR code \
@@ -497,6 +504,10 @@ fn clean(text: &str) -> String {
 #[derive(Default)]
 struct Canvas {
     ops: Vec<Op>,
+    /// Where the barcode went, `(x, top, width, height)`, so tests can scan it.
+    barcode_at: Option<(f32, f32, f32, f32)>,
+    /// Where the QR code went, `(x, top, size)`.
+    qr_at: Option<(f32, f32, f32)>,
 }
 
 impl Canvas {
@@ -804,6 +815,21 @@ mod tests {
     }
 
     #[test]
+    fn itf_digit_table_is_the_standard_one() {
+        let standard = [
+            "NNWWN", "WNNNW", "NWNNW", "WWNNN", "NNWNW", "WNWNN", "NWWNN", "NNNWW", "WNNWN",
+            "NWNWN",
+        ];
+        for (d, pattern) in (b'0'..=b'9').zip(standard) {
+            let expected: Vec<u8> = pattern
+                .bytes()
+                .map(|b| if b == b'W' { W } else { N })
+                .collect();
+            assert_eq!(itf_digit(d).map(Vec::from), Some(expected), "{}", d as char);
+        }
+    }
+
+    #[test]
     fn itf_every_digit_has_two_wide_elements() {
         for d in b'0'..=b'9' {
             let widths = itf_digit(d).expect("a digit");
@@ -1051,6 +1077,104 @@ mod tests {
                 }
             } else {
                 assert!(!text.contains("Multa"), "{text}");
+            }
+        }
+    }
+
+    /// A binary PGM (what `pdftoppm -gray` writes): width, height and one byte per pixel.
+    fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
+        let data = std::fs::read(path).expect("pgm written");
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while data.get(at).is_some_and(u8::is_ascii_whitespace) {
+                at += 1;
+            }
+            let start = at;
+            while data.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&data[start..at]).to_string());
+        }
+        assert_eq!(fields[0], "P5");
+        assert_eq!(fields[3], "255");
+        let w: usize = fields[1].parse().expect("width");
+        let h: usize = fields[2].parse().expect("height");
+        let pixels = data[at + 1..].to_vec();
+        assert_eq!(pixels.len(), w * h);
+        (w, h, pixels)
+    }
+
+    /// Rasterizes the page and reads the barcode and the QR code back from the pixels, so a
+    /// mirrored QR code or a bar of the wrong width cannot pass unnoticed.
+    #[test]
+    fn poppler_pixels_carry_the_barcode_and_the_qr_code() {
+        const DPI: f32 = 300.0;
+        let d = demo_payment(ymd(2026, 3, 1));
+        let inv = demo_invoice(&d, true);
+        let page = compose(&inv).expect("layout");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pdf = dir.path().join("scan.pdf");
+        std::fs::write(&pdf, render(&inv).expect("pdf")).expect("write pdf");
+        let prefix = dir.path().join("scan");
+        let args = [
+            "-gray",
+            "-r",
+            "300",
+            "-singlefile",
+            pdf.to_str().expect("utf-8 path"),
+            prefix.to_str().expect("utf-8 path"),
+        ];
+        if poppler("pdftoppm", &args).is_none() {
+            return;
+        }
+        let (w, h, pixels) = read_pgm(&dir.path().join("scan.pgm"));
+        let px = |mm: f32| (mm / 25.4 * DPI).round() as usize;
+        let dark = |x: usize, y: usize| pixels[y.min(h - 1) * w + x.min(w - 1)] < 128;
+
+        // Barcode: the runs along its middle row, classified narrow/wide, are the ITF elements.
+        let (bx, btop, bw, bh) = page.barcode_at.expect("barcode drawn");
+        let row = px(btop + bh / 2.0);
+        let mut runs: Vec<(bool, usize)> = Vec::new();
+        for x in px(bx - 3.0)..px(bx + bw + 3.0) {
+            match runs.last_mut() {
+                Some((color, len)) if *color == dark(x, row) => *len += 1,
+                _ => runs.push((dark(x, row), 1)),
+            }
+        }
+        let runs = &runs[1..runs.len() - 1]; // the quiet zones on either side
+        let unit_px = BARCODE_W / 405.0 / 25.4 * DPI;
+        let read: Vec<(bool, u8)> = runs
+            .iter()
+            .map(|&(bar, len)| (bar, if (len as f32) < 2.0 * unit_px { N } else { W }))
+            .collect();
+        assert_eq!(read, itf_bars(&d.barcode).expect("bars"));
+
+        // QR code: the centre of every module has the module's colour.
+        let (qx, qtop, size) = page.qr_at.expect("qr drawn");
+        let qr = QrCode::new(d.pix.as_bytes()).expect("qr");
+        let n = qr.width();
+        let module = size / n as f32;
+        for (i, color) in qr.to_colors().iter().enumerate() {
+            let (r, c) = (i / n, i % n);
+            let x = px(qx + module * (c as f32 + 0.5));
+            let y = px(qtop + module * (r as f32 + 0.5));
+            assert_eq!(
+                dark(x, y),
+                *color == qrcode::Color::Dark,
+                "module row {r} column {c}"
+            );
+        }
+        // And the quiet zone around it is clear of text and rules.
+        let quiet = 4.0 * module;
+        for y in px(qtop - quiet)..px(qtop + size + quiet) {
+            for x in [px(qx - quiet), px(qx + size + quiet)] {
+                assert!(!dark(x, y), "quiet zone at ({x}, {y})");
+            }
+        }
+        for x in px(qx - quiet)..px(qx + size + quiet) {
+            for y in [px(qtop - quiet), px(qtop + size + quiet)] {
+                assert!(!dark(x, y), "quiet zone at ({x}, {y})");
             }
         }
     }

@@ -6,7 +6,9 @@ use super::{boleto, pix};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentDataError {
-    #[error("codigo_barras inválido: use os 44 dígitos do código de barras com o dígito verificador correto")]
+    #[error(
+        "codigo_barras inválido: use os 44 dígitos do código de barras com o dígito verificador correto"
+    )]
     Barcode,
     #[error("linha_digitavel inválida: use os 47 dígitos com os dígitos verificadores corretos")]
     DigitableLine,

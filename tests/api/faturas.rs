@@ -1385,6 +1385,7 @@ async fn failed_email_is_retried_by_the_worker_exactly_once() {
         s.fatura.reenviar = 0.2;
         // room for the checks below before the first retry is due
         s.fatura.espera_inicial = 1.0;
+        s.fatura.tempo_max = 30.0;
     })
     .await;
     let r = app
@@ -1450,6 +1451,8 @@ async fn two_processes_send_a_due_message_once() {
         // this server's own worker stays out of the way
         s.fatura.reenviar = 86_400.0;
         s.fatura.espera_inicial = 0.05;
+        // a slow machine must not turn a delivery into a timeout (a failure, retried)
+        s.fatura.tempo_max = 30.0;
     })
     .await;
     let mut protocols = Vec::new();

@@ -8,6 +8,7 @@ mod consulta;
 mod expiry;
 mod fatura;
 mod faturas;
+mod import;
 mod liberacao;
 mod network;
 mod notificacao;

@@ -14,7 +14,6 @@
 //! Everything runs on 127.0.0.1; no database is involved.
 
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -50,13 +49,11 @@ const HASTY: Patience = Patience {
 /// What `ura nas-sim` logs (at debug level) when it drops a request that does not verify.
 const SIM_DROPPED: &str = "nas-sim: requisição não autenticada descartada";
 
+/// The file's text so far ("" while it does not exist).
 fn read_all(path: &Path) -> String {
-    let mut text = String::new();
-    if let Ok(mut f) = fs::File::open(path) {
-        let _ = f.seek(SeekFrom::Start(0));
-        let _ = f.read_to_string(&mut text);
-    }
-    text
+    fs::read(path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
 }
 
 /// Polls `path` until `done` holds for its text; the text last read, and whether it did.
@@ -158,7 +155,7 @@ impl NasSimProcess {
     }
 
     /// Waits until the simulator has logged `needle` `times` times (or the deadline).
-    async fn wait_logged(&self, needle: &str, times: usize) -> String {
+    async fn wait_logged(&self, needle: &str, times: usize) {
         let (text, found) = poll_file(&self.dir.path().join("stderr"), LOG_DEADLINE, |t| {
             t.matches(needle).count() >= times
         })
@@ -167,7 +164,6 @@ impl NasSimProcess {
             found,
             "nas-sim did not log {needle:?} {times} time(s):\n{text}"
         );
-        text
     }
 
     /// radclient to this simulator; `secret` is usually `self.secret`.
