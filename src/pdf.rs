@@ -696,8 +696,13 @@ const HELVETICA_BOLD: [u16; 95] = [
 ];
 
 fn width_mm(text: &str, font: Font, size: f32) -> f32 {
-    let thousandths: u32 = text.chars().map(|c| u32::from(font.advance(c))).sum();
+    // u64: no text a database can hold overflows it.
+    let thousandths: u64 = text.chars().map(|c| u64::from(font.advance(c))).sum();
     thousandths as f32 / 1000.0 * size * MM_PER_PT
+}
+
+fn char_mm(c: char, font: Font, size: f32) -> f32 {
+    f32::from(font.advance(c)) / 1000.0 * size * MM_PER_PT
 }
 
 /// The largest size up to `max` at which `text` fits in `width` (long amounts shrink rather
@@ -716,13 +721,15 @@ fn fit_line(text: &str, font: Font, size: f32, width: f32) -> String {
     if width_mm(text, font, size) <= width {
         return text.to_string();
     }
+    // Measured incrementally: hostile input may be long, and this must stay linear.
+    let mut used = char_mm('…', font, size);
     let mut out = String::new();
     for c in text.chars() {
-        out.push(c);
-        if width_mm(&format!("{out}…"), font, size) > width {
-            out.pop();
+        used += char_mm(c, font, size);
+        if used > width {
             break;
         }
+        out.push(c);
     }
     format!("{}…", out.trim_end())
 }
@@ -766,7 +773,7 @@ fn break_chars(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
     let mut current = String::new();
     let mut current_w = 0.0;
     for c in text.chars() {
-        let w = f32::from(font.advance(c)) / 1000.0 * size * MM_PER_PT;
+        let w = char_mm(c, font, size);
         if current_w + w > width && !current.is_empty() {
             lines.push(std::mem::take(&mut current));
             current_w = 0.0;

@@ -302,7 +302,8 @@ fn decide(st: &mut State, p: &Parsed<'_>, behavior: Behavior) -> (u8, Option<u32
         (Some(u), sid) => st
             .sessions
             .get(u)
-            .filter(|held| sid.as_ref().is_none_or(|s| s == *held))
+            // A session held without an id (`--session LOGIN`) matches any id of the login.
+            .filter(|held| held.is_empty() || sid.as_ref().is_none_or(|s| s == *held))
             .map(|_| u.clone()),
         (None, Some(s)) => st
             .sessions

@@ -485,7 +485,8 @@ enum Policy {
     Reject,
 }
 
-/// One line of the `linelog`: attribute → value as FreeRADIUS decoded it ("" when absent).
+/// What the `linelog` writes for each request, `key=value|...`: the attribute's value as
+/// FreeRADIUS decoded it ("" when absent).
 const LOGGED: &[(&str, &str)] = &[
     ("packet", "Packet-Type"),
     ("user", "User-Name"),
@@ -514,15 +515,16 @@ fn coa_radiusd_conf(
         .collect();
     let format = format.join("|");
     let recv_coa = match policy {
-        Policy::Ack => "\t\tcoa_log\n\t\tok\n".to_string(),
-        Policy::Reject => "\t\tcoa_log\n\
+        Policy::Ack => "\t\tcoa_log\n\t\tok\n",
+        Policy::Reject => {
+            "\t\tcoa_log\n\
              \t\tif (Packet-Type == Disconnect-Request) {\n\
              \t\t\tupdate reply {\n\
              \t\t\t\tError-Cause := Session-Context-Not-Found\n\
              \t\t\t}\n\
              \t\t}\n\
              \t\treject\n"
-            .to_string(),
+        }
     };
     let status_server = if status_server { "yes" } else { "no" };
     let secret = quoted(secret);

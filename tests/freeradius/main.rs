@@ -8,6 +8,9 @@
 //! Without FreeRADIUS (or MariaDB) installed the tests are skipped with a message, unless
 //! `URA_TEST_REQUIRE_FREERADIUS=1`, which CI sets.
 //!
+//! coa.rs checks RFC 5176 Dynamic Authorization both ways with FreeRADIUS's own tools:
+//! `radclient` against `ura nas-sim`, and ura's CoA client against a FreeRADIUS CoA listener.
+//!
 //! Run: `cargo test --test freeradius`.
 
 mod coa;
