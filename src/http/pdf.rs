@@ -79,7 +79,7 @@ pub fn invoice_pdf(
     });
     let formatted = document::format_str(&inv.customer_document);
     let provider_cnpj = document::format_str(&state.settings.provedor.cnpj);
-    pdf::render(&InvoicePdf {
+    let mut data = InvoicePdf {
         provider_name: &state.settings.provedor.nome,
         provider_cnpj: &provider_cnpj,
         customer_name: &inv.customer_name,
@@ -94,5 +94,31 @@ pub fn invoice_pdf(
         barcode: inv.barcode.as_deref(),
         pix: inv.pix_payload.as_deref(),
         generated_at: now.with_timezone(&state.tz).naive_local(),
-    })
+    };
+    match pdf::render(&data) {
+        // Stored codes that are wrong (edited by hand: import refuses them) are left out, so
+        // that the customer still gets the rest of the second copy.
+        Err(
+            e @ (pdf::PdfError::InvalidBarcode
+            | pdf::PdfError::InvalidLinha
+            | pdf::PdfError::LinhaMismatch
+            | pdf::PdfError::InvalidPix),
+        ) => {
+            tracing::warn!(fatura = inv.id, "dados de pagamento inválidos no PDF: {e}");
+            if matches!(e, pdf::PdfError::InvalidPix) {
+                data.pix = None;
+            } else {
+                data.barcode = None;
+                data.linha_digitavel = None;
+            }
+            match pdf::render(&data) {
+                Err(pdf::PdfError::InvalidPix) => {
+                    data.pix = None;
+                    pdf::render(&data)
+                }
+                other => other,
+            }
+        }
+        other => other,
+    }
 }

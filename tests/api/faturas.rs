@@ -1572,3 +1572,39 @@ async fn sms_one_message_per_invoice_with_its_pdf_link() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_pdf_with_corrupt_stored_codes_still_renders_without_them() {
+    let app = spawn().await;
+    // Hand-edited rows (import refuses such data): a wrong check digit and a broken PIX.
+    app.exec(
+        "UPDATE invoices SET barcode = '00190000000000000000000000000000000000000000', \
+         digitable_line = NULL, pix_payload = '000201quebrado' WHERE id = 10021",
+    )
+    .await;
+    let r = app.call("fatura2via", &[("contrato", "1002")]).await;
+    assert_eq!(r.json["status"], serde_json::json!(1), "{}", r.body);
+    let link = r.json["links"][0]["link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    let response = app.client.get(&link).send().await.expect("get pdf");
+    assert_eq!(response.status().as_u16(), 200);
+    let bytes = response.bytes().await.expect("body");
+    assert!(bytes.starts_with(b"%PDF"));
+    let file = app.dir.path().join("corrupt.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("49,90"), "{text}");
+    assert!(
+        text.contains("indispon"),
+        "the codes are said to be unavailable: {text}"
+    );
+    assert!(!text.contains("000201quebrado"), "{text}");
+    app.stop().await;
+}
