@@ -73,7 +73,7 @@ pub enum PdfError {
 /// even number of ASCII digits, since ITF encodes digits in pairs.
 pub fn itf_bars(digits: &str) -> Option<Vec<(bool, u8)>> {
     let bytes = digits.as_bytes();
-    if bytes.is_empty() || bytes.len() % 2 != 0 || !bytes.iter().all(u8::is_ascii_digit) {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(2) || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
     // Start: narrow bar, narrow space, narrow bar, narrow space.

@@ -241,10 +241,10 @@ fn handle(
         return None;
     }
     let key = (from, p.identifier);
-    if let Some(a) = st.answered.get(&key) {
-        if a.request_auth == p.authenticator {
-            return a.reply.clone().map(|r| (r, None));
-        }
+    if let Some(a) = st.answered.get(&key)
+        && a.request_auth == p.authenticator
+    {
+        return a.reply.clone().map(|r| (r, None));
     }
 
     let (code, cause) = decide(&mut st, &p, behavior);
