@@ -389,13 +389,13 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
             let rows = apps::list(&store).await?;
             writeln!(
                 out,
-                "{:<24} {:<10} {:<28} ÚLTIMO USO",
-                "APP", "SITUAÇÃO", "CRIADO EM"
+                "{:<24} {:<10} {:<28} {:<28} FUNÇÕES",
+                "APP", "SITUAÇÃO", "CRIADO EM", "ÚLTIMO USO"
             )?;
             for row in rows {
                 writeln!(
                     out,
-                    "{:<24} {:<10} {:<28} {}",
+                    "{:<24} {:<10} {:<28} {:<28} {}",
                     row.name,
                     if row.enabled != 0 {
                         "ativo"
@@ -403,7 +403,8 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
                         "desativado"
                     },
                     row.created_at,
-                    row.last_used_at.as_deref().unwrap_or("-")
+                    row.last_used_at.as_deref().unwrap_or("-"),
+                    row.allowed_functions.as_deref().unwrap_or("todas")
                 )?;
             }
         }

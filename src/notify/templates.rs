@@ -2,7 +2,7 @@
 //! them by putting files of the same names in `fatura.templates` (`assunto.txt`,
 //! `corpo.txt`, `corpo.html`, `sms.txt`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
@@ -111,11 +111,6 @@ impl Templates {
         let text = self.env.get_template("sms.txt")?.render(ctx)?;
         Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
-}
-
-/// Where the operator keeps edited templates, if anywhere.
-pub fn dir(setting: Option<&PathBuf>) -> Option<&Path> {
-    setting.map(PathBuf::as_path)
 }
 
 #[cfg(test)]

@@ -70,10 +70,6 @@ impl DbHealth {
         Arc::new(DbHealth { down: rx })
     }
 
-    pub fn is_down(&self) -> bool {
-        *self.down.borrow()
-    }
-
     /// Resolves once the database is down (at once if it is already); never for a database
     /// that cannot go down.
     pub async fn wait_down(&self) {

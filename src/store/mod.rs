@@ -59,17 +59,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-impl StoreError {
-    /// Storage that is busy, locked or unreachable: the client should retry (503), as
-    /// opposed to a bug (500).
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Sqlx(e) => is_unavailable(e),
-            _ => false,
-        }
-    }
-}
-
+/// Storage that is busy, locked or unreachable: the client should retry (503), as opposed
+/// to a bug (500).
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,

@@ -1,7 +1,7 @@
 use crate::common::*;
 
 use chrono::{TimeDelta, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A timestamp as the server stores it (fixed-width UTC).
 fn ts_in(offset: TimeDelta) -> String {
@@ -45,21 +45,6 @@ async fn cover_pop(app: &TestApp, m: i64, pop: i64) {
         "INSERT INTO maintenance_pops (maintenance_id, pop_id) VALUES ({m}, {pop})"
     ))
     .await;
-}
-
-fn assert_protocol_today(app: &TestApp, p: &Value) -> String {
-    let p = p
-        .as_str()
-        .unwrap_or_else(|| panic!("protocolo is not a string: {p}"))
-        .to_string();
-    assert_eq!(p.len(), 14, "protocolo {p}");
-    assert!(p.bytes().all(|b| b.is_ascii_digit()), "protocolo {p}");
-    let day = today(&app.settings).format("%Y%m%d").to_string();
-    assert!(
-        p.starts_with(&day),
-        "protocolo {p} does not start with {day}"
-    );
-    p
 }
 
 async fn tickets(app: &TestApp) -> i64 {

@@ -288,3 +288,37 @@ pub fn today(settings: &Settings) -> chrono::NaiveDate {
         .with_timezone(&settings.tz().expect("tz"))
         .date_naive()
 }
+
+/// The object's keys, sorted (to compare an answer's fields with the contract's list).
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+pub fn sorted(list: &[&str]) -> Vec<String> {
+    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    k.sort();
+    k
+}
+
+/// A protocol of today: 14 digits starting with today's `YYYYMMDD`; returns it.
+pub fn assert_protocol_today(app: &TestApp, p: &Value) -> String {
+    let p = p
+        .as_str()
+        .unwrap_or_else(|| panic!("protocolo is not a string: {p}"))
+        .to_string();
+    assert_eq!(p.len(), 14, "protocolo {p}");
+    assert!(p.bytes().all(|b| b.is_ascii_digit()), "protocolo {p}");
+    let day = today(&app.settings).format("%Y%m%d").to_string();
+    assert!(
+        p.starts_with(&day),
+        "protocolo {p} does not start with {day}"
+    );
+    p
+}

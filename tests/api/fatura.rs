@@ -12,38 +12,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const MARIA_EMAIL: &str = "maria.silva@example.com";
 const MARIA_MOBILE: &str = "84991380000";
 
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"))
-        .keys()
-        .cloned()
-        .collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
-
-fn assert_protocol_today(app: &TestApp, p: &Value) -> String {
-    let p = p
-        .as_str()
-        .unwrap_or_else(|| panic!("protocolo is not a string: {p}"))
-        .to_string();
-    assert_eq!(p.len(), 14, "protocolo {p}");
-    assert!(p.bytes().all(|b| b.is_ascii_digit()), "protocolo {p}");
-    let day = today(&app.settings).format("%Y%m%d").to_string();
-    assert!(
-        p.starts_with(&day),
-        "protocolo {p} does not start with {day}"
-    );
-    p
-}
-
 pub(crate) fn base64_decode(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);

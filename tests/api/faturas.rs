@@ -25,23 +25,6 @@ const JOSE_CPF: &str = "111.444.777-35";
 
 // ---------------------------------------------------------------- helpers
 
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"))
-        .keys()
-        .cloned()
-        .collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
-
 /// A wire amount: a JSON number in reais, at most two decimals, equal to `cents`.
 fn assert_money(v: &Value, cents: i64, what: &str) {
     let n = v

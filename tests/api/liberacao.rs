@@ -1,7 +1,7 @@
 use crate::common::*;
 
 use chrono::{Days, NaiveDate};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const MSG_1002: &str =
     "Liberação via URA -\nServiço ID: 102, Login: maria.silva2\nMotivo: Promessa de Pagamento\n";
@@ -13,39 +13,6 @@ const MSG_BAD_DATE: &str = "Data de promessa inválida";
 
 fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"))
-        .keys()
-        .cloned()
-        .collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
-
-/// A protocol of today: 14 digits starting with today's `YYYYMMDD`.
-fn assert_protocol_today(app: &TestApp, p: &Value) -> String {
-    let p = p
-        .as_str()
-        .unwrap_or_else(|| panic!("protocolo is not a string: {p}"))
-        .to_string();
-    assert_eq!(p.len(), 14, "protocolo {p}");
-    assert!(p.bytes().all(|b| b.is_ascii_digit()), "protocolo {p}");
-    let day = today(&app.settings).format("%Y%m%d").to_string();
-    assert!(
-        p.starts_with(&day),
-        "protocolo {p} does not start with {day}"
-    );
-    p
 }
 
 async fn promises_of(app: &TestApp, contract: i64) -> i64 {

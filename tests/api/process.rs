@@ -276,6 +276,81 @@ async fn app_tokens_from_the_cli_work_and_disable_at_once() {
 }
 
 #[tokio::test]
+async fn cli_enable_allow_rotate_and_migrate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let db = sqlite_url(dir, "y.db");
+    let migrate = run(dir, &["migrate", "--database", &db]).await;
+    assert_eq!(migrate.code, Some(0), "{}", migrate.stderr);
+    assert!(dir.join("y.db").exists(), "migrate creates the database");
+
+    let add = run(
+        dir,
+        &[
+            "app",
+            "add",
+            "bot",
+            "--allow",
+            "consultacliente",
+            "--database",
+            &db,
+        ],
+    )
+    .await;
+    assert_eq!(add.code, Some(0), "{}", add.stderr);
+    let token = add.stdout.trim().to_string();
+    let bad = run(dir, &["app", "allow", "bot", "nada", "--database", &db]).await;
+    assert_ne!(bad.code, Some(0), "an unknown function is refused");
+    assert!(bad.stderr.contains("função desconhecida"), "{}", bad.stderr);
+
+    let server = Server::start(
+        dir,
+        &["serve", "--listen", "127.0.0.1:0", "--database", &db],
+    )
+    .await;
+    let call = |token: String, function: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .call(&token, "bot", function, &[("contrato", "1001")])
+                .await
+        }
+    };
+    assert_eq!(call(token.clone(), "consultacliente").await.status, 200);
+    let denied = call(token.clone(), "chamado").await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(
+        denied.body,
+        r#"{"detail":"Você não tem permissão para executar essa ação."}"#
+    );
+    let allow = run(dir, &["app", "allow", "bot", "todas", "--database", &db]).await;
+    assert_eq!(allow.code, Some(0), "{}", allow.stderr);
+    assert_eq!(call(token.clone(), "chamado").await.status, 200);
+
+    let list = run(dir, &["app", "list", "--database", &db]).await;
+    assert!(list.stdout.contains("todas"), "{}", list.stdout);
+
+    let disable = run(dir, &["app", "disable", "bot", "--database", &db]).await;
+    assert_eq!(disable.code, Some(0));
+    assert_eq!(call(token.clone(), "consultacliente").await.status, 403);
+    let enable = run(dir, &["app", "enable", "bot", "--database", &db]).await;
+    assert_eq!(enable.code, Some(0), "{}", enable.stderr);
+    assert_eq!(call(token.clone(), "consultacliente").await.status, 200);
+
+    let rotate = run(dir, &["app", "rotate", "bot", "--database", &db]).await;
+    assert_eq!(rotate.code, Some(0), "{}", rotate.stderr);
+    let new_token = rotate.stdout.trim().to_string();
+    assert_ne!(new_token, token);
+    assert_eq!(
+        call(token, "consultacliente").await.status,
+        403,
+        "old token"
+    );
+    assert_eq!(call(new_token, "consultacliente").await.status, 200);
+    drop(server);
+}
+
+#[tokio::test]
 async fn unknown_app_cannot_be_disabled() {
     let tmp = tempfile::tempdir().unwrap();
     let db = sqlite_url(tmp.path(), "x.db");
