@@ -38,6 +38,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// When each app was last recorded as used, to write that at most once a minute.
     pub app_seen: Mutex<HashMap<i64, Instant>>,
+    /// The agents' console: live streams and sign-in throttling.
+    pub painel: crate::painel::PainelState,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             links,
             stopping,
             app_seen: Mutex::new(HashMap::new()),
+            painel: crate::painel::PainelState::default(),
         })
     }
 
@@ -120,6 +123,15 @@ pub async fn serve(
     let router = crate::http::router(state.clone());
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = crate::jobs::spawn_all(state.clone(), jobs_stopped);
+    let relay = (state.store.backend == Backend::Postgres)
+        .then(|| tokio::spawn(crate::painel::live::relay_postgres(state.clone())));
+    // Live streams never end by themselves: they are told to as soon as the server begins to
+    // stop, so that the requests in flight can finish.
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.painel.closing.send(true);
+    };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
     axum::serve(
@@ -132,6 +144,9 @@ pub async fn serve(
     let _ = state.stopping.send(true);
     for job in jobs {
         let _ = job.await;
+    }
+    if let Some(relay) = relay {
+        let _ = relay.await;
     }
     store.close().await;
     tracing::info!("ura encerrado");

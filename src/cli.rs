@@ -1,4 +1,4 @@
-//! Subcommands: `serve`, `demo`, `migrate`, `app`.
+//! Subcommands: `serve`, `demo`, `migrate`, `app`, `agent` and the tools around them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -87,6 +87,63 @@ pub enum Command {
     App {
         #[command(subcommand)]
         command: AppCommand,
+    },
+    /// Manage the agents who sign in to the console at {base}/painel/.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Create an agent. Without --senha-stdin a password is generated and printed alone on
+    /// stdout.
+    Add {
+        login: String,
+        /// Name shown to the other agents (default: the login).
+        #[arg(long, value_name = "NOME")]
+        nome: Option<String>,
+        /// Queues the agent answers (the IVR's `uraagente`), comma-separated, or `todas`.
+        #[arg(long, value_name = "FILAS", default_value = "todas")]
+        filas: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        senha_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List agents (never their passwords).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a new password (generated, or read with --senha-stdin); ends the agent's sessions.
+    Senha {
+        login: String,
+        #[arg(long)]
+        senha_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set the queues an agent answers (comma-separated, or `todas`).
+    Filas {
+        login: String,
+        filas: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable an agent: signed out at once, cannot sign in.
+    Disable {
+        login: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Enable a disabled agent (also lifts a lock after wrong passwords).
+    Enable {
+        login: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -202,6 +259,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::App { command } => app(config, command).await,
+        Command::Agent { command } => agent(config, command).await,
         Command::NasSim {
             listen,
             secret,
@@ -422,6 +480,114 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
     Ok(())
 }
 
+/// The password from stdin's first line, or a new random one (then printed).
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        return Ok((line, false));
+    }
+    // 16 characters from an alphabet without look-alikes (0/O, 1/l): about 90 bits.
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let generated = (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    Ok((generated, true))
+}
+
+async fn agent(config: Option<&PathBuf>, command: AgentCommand) -> anyhow::Result<()> {
+    use crate::store::agents;
+    let mut out = std::io::stdout().lock();
+    match command {
+        AgentCommand::Add {
+            login,
+            nome,
+            filas,
+            senha_stdin,
+            db,
+        } => {
+            let queues = agents::parse_queues(&filas)?;
+            let (secret, generated) = password(senha_stdin)?;
+            let store = open(&settings(config, &db, None)?).await?;
+            agents::create(
+                &store,
+                &login,
+                nome.as_deref().unwrap_or(""),
+                &secret,
+                queues.as_deref(),
+            )
+            .await?;
+            if generated {
+                writeln!(out, "{secret}")?;
+                eprintln!("agente {login:?} criado; guarde a senha: ela não é exibida novamente");
+            } else {
+                eprintln!("agente {login:?} criado");
+            }
+        }
+        AgentCommand::Senha {
+            login,
+            senha_stdin,
+            db,
+        } => {
+            let (secret, generated) = password(senha_stdin)?;
+            let store = open(&settings(config, &db, None)?).await?;
+            agents::set_password(&store, &login, &secret).await?;
+            if generated {
+                writeln!(out, "{secret}")?;
+            }
+            eprintln!("nova senha do agente {login:?}; as sessões abertas foram encerradas");
+        }
+        AgentCommand::Filas { login, filas, db } => {
+            let queues = agents::parse_queues(&filas)?;
+            let store = open(&settings(config, &db, None)?).await?;
+            agents::set_queues(&store, &login, queues.as_deref()).await?;
+            eprintln!(
+                "agente {login:?} atende: {}",
+                queues
+                    .map(|q| q.join(", "))
+                    .unwrap_or_else(|| "todas as filas".into())
+            );
+        }
+        AgentCommand::List { db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            writeln!(
+                out,
+                "{:<20} {:<24} {:<10} {:<28} FILAS",
+                "LOGIN", "NOME", "SITUAÇÃO", "ÚLTIMO ACESSO"
+            )?;
+            for a in agents::list(&store).await? {
+                writeln!(
+                    out,
+                    "{:<20} {:<24} {:<10} {:<28} {}",
+                    a.login,
+                    a.name,
+                    if a.enabled != 0 {
+                        "ativo"
+                    } else {
+                        "desativado"
+                    },
+                    a.last_login_at.as_deref().unwrap_or("-"),
+                    a.queues.as_deref().unwrap_or("todas")
+                )?;
+            }
+        }
+        AgentCommand::Disable { login, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            agents::set_enabled(&store, &login, false).await?;
+            eprintln!("agente {login:?} desativado; as sessões abertas foram encerradas");
+        }
+        AgentCommand::Enable { login, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            agents::set_enabled(&store, &login, true).await?;
+            eprintln!("agente {login:?} ativado");
+        }
+    }
+    Ok(())
+}
+
 /// `consultacliente,chamado` → the list, checked against the known functions; `todas` → None.
 fn parse_functions(text: &str) -> anyhow::Result<Option<Vec<String>>> {
     let text = text.trim();
@@ -514,6 +680,20 @@ async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         }
         writeln!(out, "App: demo")?;
         writeln!(out, "Token: {token}")?;
+        let (secret, _) = password(false)?;
+        match crate::store::agents::create(&store, "atendente", "Atendente Demo", &secret, None)
+            .await
+        {
+            Ok(_) => {}
+            Err(crate::store::agents::AgentError::Exists(_)) => {
+                crate::store::agents::set_password(&store, "atendente", &secret).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+        writeln!(
+            out,
+            "Painel de atendimento: {base}/painel/ (login atendente, senha {secret})"
+        )?;
         writeln!(out)?;
         writeln!(out, "Experimente em outro terminal:")?;
         let auth = format!("-d app=demo -d token={token}");

@@ -9,6 +9,7 @@ pub mod import;
 pub mod jobs;
 pub mod network;
 pub mod notify;
+pub mod painel;
 pub mod pdf;
 pub mod settings;
 pub mod store;

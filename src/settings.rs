@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
 const SECTIONS: &[&str] = &[
-    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius", "nas",
+    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius", "nas", "painel",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +48,29 @@ pub struct Settings {
     pub provedor: ProviderSettings,
     pub radius: RadiusSettings,
     pub nas: NasSettings,
+    pub painel: PainelSettings,
+}
+
+/// The agents' console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PainelSettings {
+    /// Hours a sign-in lasts.
+    pub sessao_horas: f64,
+    /// Hours a call not marked handled stays on the agents' screens.
+    pub janela_horas: f64,
+    /// Wrong passwords from one address within 15 minutes before it must wait.
+    pub falhas_por_endereco: u32,
+}
+
+impl Default for PainelSettings {
+    fn default() -> Self {
+        PainelSettings {
+            sessao_horas: 12.0,
+            janela_horas: 12.0,
+            falhas_por_endereco: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +220,7 @@ impl Default for Settings {
             provedor: ProviderSettings::default(),
             radius: RadiusSettings::default(),
             nas: NasSettings::default(),
+            painel: PainelSettings::default(),
         }
     }
 }

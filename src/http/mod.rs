@@ -53,6 +53,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         }
     }
     routes = routes.route("/fatura/{id}/{token}", any(pdf::serve));
+    routes = routes.merge(crate::painel::router());
     let base = state.settings.base_path.clone();
     let routes = if base.is_empty() {
         routes

@@ -4,6 +4,7 @@
 //! Timestamps are stored as fixed-width UTC text so that they compare as text on both, and
 //! flags as integers (the `Any` driver decodes no SQLite boolean).
 
+pub mod agents;
 pub mod apps;
 pub mod catalogs;
 pub mod contracts;
@@ -12,6 +13,7 @@ pub mod invoices;
 pub mod maintenances;
 pub mod messages;
 pub mod notifications;
+pub mod painel;
 pub mod promises;
 pub mod protocols;
 pub mod tickets;

@@ -11,24 +11,29 @@ pub struct NewTicket<'a> {
     pub type_id: i64,
     pub sector_id: Option<i64>,
     pub content: &'a str,
+    /// `ura` (an app's `chamado`) or `painel` (an agent).
+    pub origin: &'a str,
     pub caller: Option<&'a str>,
-    pub app_id: i64,
+    pub app_id: Option<i64>,
+    pub agent_id: Option<i64>,
     pub now: DateTime<Utc>,
 }
 
 pub async fn insert(conn: &mut Conn, t: NewTicket<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO tickets (protocol, contract_id, type_id, sector_id, content, origin, \
-         caller, app_id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'ura', $6, $7, 'open', $8) RETURNING id",
+         caller, app_id, agent_id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10) RETURNING id",
     )
     .bind(t.protocol)
     .bind(t.contract_id)
     .bind(t.type_id)
     .bind(t.sector_id)
     .bind(t.content)
+    .bind(t.origin)
     .bind(t.caller)
     .bind(t.app_id)
+    .bind(t.agent_id)
     .bind(ts(t.now))
     .fetch_one(conn)
     .await

@@ -12,6 +12,8 @@ mod import;
 mod liberacao;
 mod network;
 mod notificacao;
+mod painel;
+mod painel_browser;
 mod pgfault;
 mod process;
 mod radius;

@@ -256,8 +256,10 @@ async fn record_contact(
             content: &format!(
                 "Verificação de acesso via URA: {msg} (status {status}, previsão {tempo})"
             ),
+            origin: "ura",
             caller: ctx.caller(),
-            app_id: ctx.app.id,
+            app_id: Some(ctx.app.id),
+            agent_id: None,
             now: ctx.now,
         },
     )

@@ -78,8 +78,10 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             type_id,
             sector_id,
             content: ctx.params.get("conteudo").unwrap_or(DEFAULT_CONTENT),
+            origin: "ura",
             caller: ctx.caller(),
-            app_id: ctx.app.id,
+            app_id: Some(ctx.app.id),
+            agent_id: None,
             now: ctx.now,
         },
     )

@@ -199,8 +199,10 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
                 channel.name(),
                 invoices.len()
             ),
+            origin: "ura",
             caller: ctx.caller(),
-            app_id: ctx.app.id,
+            app_id: Some(ctx.app.id),
+            agent_id: None,
             now: ctx.now,
         },
     )

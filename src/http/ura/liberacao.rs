@@ -127,7 +127,9 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
                 promised.format("%d/%m/%Y")
             ),
             caller: ctx.caller(),
-            app_id: ctx.app.id,
+            origin: "ura",
+            app_id: Some(ctx.app.id),
+            agent_id: None,
             now: ctx.now,
         },
     )

@@ -7,6 +7,7 @@ use crate::domain::document;
 use crate::http::error::ApiError;
 use crate::store::contracts;
 use crate::store::notifications::{self, NewNotification};
+use crate::store::painel::{self, EventKind};
 use crate::store::protocols::{self, Owner};
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
@@ -67,7 +68,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         ctx.params.get("protocolo"),
     )
     .await?;
-    notifications::insert(
+    let notification = notifications::insert(
         &mut tx,
         NewNotification {
             contract_id: contract.id,
@@ -80,7 +81,19 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         },
     )
     .await?;
+    painel::record_event(
+        &mut tx,
+        ctx.state.store.backend,
+        notification,
+        EventKind::New,
+        None,
+        ctx.now,
+    )
+    .await?;
     tx.commit().await?;
+    // The agents' screens of this process look now; other processes hear of it from
+    // PostgreSQL.
+    ctx.state.painel.notify();
     tracing::info!(
         "{} notificação para {}, protocolo {protocol}",
         Ctx::log_ref(&contract),

@@ -1,0 +1,220 @@
+//! Live delivery to the agents' screens: Server-Sent Events replaying the event log after
+//! the last id the browser saw (`Last-Event-ID` on reconnection), woken at once by this
+//! process's actions and, on PostgreSQL, by `LISTEN/NOTIFY` from every other process.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use futures_util::Stream;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use super::auth::{self, Denied};
+use super::card;
+use super::pages::card_html;
+use super::views::secure_headers;
+use crate::app::AppState;
+use crate::store::agents::{self, Session};
+use crate::store::painel::{self, CHANNEL};
+
+/// A stream looks at the log at least this often, even if no wake-up reached it.
+const POLL: Duration = Duration::from_secs(10);
+const BATCH: i64 = 100;
+
+struct Live {
+    state: Arc<AppState>,
+    token: String,
+    session: Session,
+    last: i64,
+    pending: VecDeque<painel::Event>,
+    wake: broadcast::Receiver<()>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    ended: bool,
+}
+
+pub async fn stream(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match auth::current(&state, &headers).await {
+        Ok(s) => s,
+        Err(Denied::SignIn) => {
+            let mut r = (StatusCode::UNAUTHORIZED, "Sessão encerrada.").into_response();
+            secure_headers(&mut r);
+            return r;
+        }
+        Err(denied) => return denied.respond(&state, false),
+    };
+    // Subscribed before the first look at the log, so no event falls in between.
+    let wake = state.painel.wake.subscribe();
+    let given = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(query.get("desde").map(String::as_str))
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|v| *v >= 0);
+    let last = match given {
+        Some(v) => v,
+        None => match painel::last_event_id(&state.store).await {
+            Ok(v) => v,
+            Err(_) => return Denied::Unavailable.respond(&state, false),
+        },
+    };
+    let token = auth::session_token(&headers).unwrap_or_default();
+    let closing = state.painel.closing.subscribe();
+    let live = Live {
+        state,
+        token,
+        session,
+        last,
+        pending: VecDeque::new(),
+        wake,
+        closing,
+        ended: false,
+    };
+    let mut response = Sse::new(events(live))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    secure_headers(&mut response);
+    // Proxies (nginx) must pass events through as they come.
+    response.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    response
+}
+
+fn events(live: Live) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(live, |mut live| async move {
+        let event = next(&mut live).await?;
+        Some((Ok(event), live))
+    })
+}
+
+/// The next event to send, or None when the stream ends (signed out, server stopping).
+async fn next(live: &mut Live) -> Option<Event> {
+    loop {
+        if live.ended || *live.closing.borrow() {
+            return None;
+        }
+        if let Some(event) = live.pending.pop_front() {
+            match card_event(live, &event).await {
+                Ok(Some(sse)) => {
+                    live.last = event.id;
+                    return Some(sse);
+                }
+                Ok(None) => {
+                    live.last = event.id;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!("painel: evento {} não enviado: {e}", event.id);
+                    live.pending.push_front(event);
+                    wait(live, Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        // A signed-out or disabled agent's stream ends at its next look.
+        match agents::session(&live.state.store, &live.token, Utc::now()).await {
+            Ok(Some(session)) => live.session = session,
+            Ok(None) => {
+                live.ended = true;
+                return Some(Event::default().event("sair").data("sessão encerrada"));
+            }
+            Err(_) => {}
+        }
+        match painel::events_after(&live.state.store, live.last, BATCH).await {
+            Ok(list) if !list.is_empty() => live.pending.extend(list),
+            Ok(_) => wait(live, POLL).await,
+            Err(_) => wait(live, Duration::from_secs(1)).await,
+        }
+    }
+}
+
+async fn wait(live: &mut Live, at_most: Duration) {
+    tokio::select! {
+        _ = live.wake.recv() => {}
+        _ = tokio::time::sleep(at_most) => {}
+        _ = live.closing.changed() => {}
+    }
+}
+
+/// The card an event changed, as this agent sees it; None when the call is not for them.
+async fn card_event(live: &Live, event: &painel::Event) -> Result<Option<Event>, sqlx::Error> {
+    let state = &live.state;
+    let Some(call) = painel::call(&state.store, event.notification_id).await? else {
+        return Ok(None);
+    };
+    if !live.session.agent.watches(call.queue.as_deref()) {
+        return Ok(None);
+    }
+    let catalogs = card::catalogs(state).await?;
+    let html = card_html(state, &call, &live.session, &catalogs).await?;
+    let data = json!({
+        "id": call.id,
+        "evento": event.kind,
+        "aberta": call.handled_at.is_none(),
+        "html": html,
+    });
+    Ok(Some(
+        Event::default()
+            .id(event.id.to_string())
+            .event("cartao")
+            .data(data.to_string()),
+    ))
+}
+
+/// Relays PostgreSQL notifications of other processes to this process's streams, until the
+/// server stops. A lost connection is made again; the streams then look at the log.
+pub async fn relay_postgres(state: Arc<AppState>) {
+    let mut closing = state.painel.closing.subscribe();
+    loop {
+        let mut listener =
+            match sqlx::postgres::PgListener::connect(&state.settings.database_url).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!("painel: LISTEN indisponível: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                        _ = closing.changed() => return,
+                    }
+                }
+            };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!("painel: LISTEN falhou: {e}");
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                _ = closing.changed() => return,
+            }
+        }
+        // Whatever was announced while not listening is found in the log.
+        state.painel.notify();
+        loop {
+            tokio::select! {
+                received = listener.try_recv() => match received {
+                    Ok(Some(_)) => state.painel.notify(),
+                    // Reconnected by sqlx: announcements may have been lost meanwhile.
+                    Ok(None) => state.painel.notify(),
+                    Err(e) => {
+                        tracing::warn!("painel: conexão do LISTEN perdida: {e}");
+                        break;
+                    }
+                },
+                _ = closing.changed() => return,
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = closing.changed() => return,
+        }
+    }
+}
