@@ -40,6 +40,14 @@ pub struct AppState {
     pub app_seen: Mutex<HashMap<i64, Instant>>,
     /// The agents' console: live streams and sign-in throttling.
     pub painel: crate::painel::PainelState,
+    /// Prometheus metrics of this process.
+    pub metrics: crate::observe::metrics::Metrics,
+    /// Queues audit entries for the writer task.
+    pub audit: crate::observe::audit::Recorder,
+    /// The queue's other end, taken by the writer task that `serve` starts.
+    pub audit_queue: Mutex<Option<tokio::sync::mpsc::Receiver<crate::observe::audit::Entry>>>,
+    /// Requests per app and per address, authentication failures per address.
+    pub limits: crate::http::limits::Limits,
 }
 
 impl AppState {
@@ -59,7 +67,9 @@ impl AppState {
             Duration::from_secs_f64(settings.nas.timeout.clamp(0.01, 30.0)),
             settings.nas.tentativas.min(10),
         )?;
-        Ok(AppState {
+        let (audit, audit_rx) = crate::observe::audit::Recorder::new();
+        let settings_limits = settings.limites.clone();
+        let state = AppState {
             store,
             settings,
             tz,
@@ -72,7 +82,13 @@ impl AppState {
             stopping,
             app_seen: Mutex::new(HashMap::new()),
             painel: crate::painel::PainelState::default(),
-        })
+            metrics: crate::observe::metrics::Metrics::default(),
+            audit,
+            audit_queue: Mutex::new(Some(audit_rx)),
+            limits: crate::http::limits::Limits::new(&settings_limits)
+                .map_err(anyhow::Error::msg)?,
+        };
+        Ok(state)
     }
 
     /// The operator's local date of an instant.
@@ -119,9 +135,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = Arc::new(AppState::new(store.clone(), settings).await?);
+    let audit_rx = state
+        .audit_queue
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("fila de auditoria já em uso"))?;
     tracing::info!("{}", state.notifier.describe());
     let router = crate::http::router(state.clone());
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let audit_writer = tokio::spawn(crate::observe::audit::writer(
+        store.clone(),
+        audit_rx,
+        jobs_stopped.clone(),
+    ));
     let jobs = crate::jobs::spawn_all(state.clone(), jobs_stopped);
     let relay = (state.store.backend == Backend::Postgres)
         .then(|| tokio::spawn(crate::painel::live::relay_postgres(state.clone())));
@@ -148,6 +175,8 @@ pub async fn serve(
     if let Some(relay) = relay {
         let _ = relay.await;
     }
+    // Entries of the last requests are written before the pool closes.
+    let _ = audit_writer.await;
     store.close().await;
     tracing::info!("ura encerrado");
     Ok(())

@@ -65,11 +65,34 @@ pub enum Command {
         #[arg(long = "session", value_name = "LOGIN")]
         sessions: Vec<String>,
     },
-    /// Import invoices from a CSV (with a header) or JSON file: upserts by invoice id, every
-    /// line checked; bad lines are reported with their number and field. See
-    /// examples/import/.
+    /// Import plans, POPs, NAS, customers, contracts, internet services or invoices from a
+    /// CSV (with a header) or JSON file: upserts by the provider's ids, every line checked;
+    /// bad lines are reported with their number and field. See examples/import/.
     Import {
         file: PathBuf,
+        /// What the file holds: planos, pops, nas, clientes, contratos, servicos or faturas
+        /// (default: recognised from the columns).
+        #[arg(long, value_name = "TIPO")]
+        tipo: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Fill an EMPTY database with a synthetic provider of N customers (contracts,
+    /// services, FreeRADIUS, invoices, sessions), for benchmarks; see BENCHMARKS.md.
+    Gen {
+        /// How many customers (about 1.2 contracts each).
+        #[arg(long, value_name = "N")]
+        customers: u64,
+        /// Seed: the same seed gives the same provider.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        /// Write random `document,contract` pairs, one per line, to FILE (for load
+        /// generators).
+        #[arg(long, value_name = "FILE")]
+        sample: Option<PathBuf>,
+        /// How many pairs --sample writes.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        sample_size: usize,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -88,10 +111,36 @@ pub enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Manage the tokens of the admin API ({base}/admin/api/v1/).
+    AdminToken {
+        #[command(subcommand)]
+        command: AdminTokenCommand,
+    },
     /// Manage the agents who sign in to the console at {base}/painel/.
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminTokenCommand {
+    /// Create a token and print it alone on stdout (only its SHA-256 is stored).
+    Add {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -190,6 +239,14 @@ pub enum AppCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Limit an app to some networks (comma-separated: 10.0.0.0/8,192.168.1.10), or `todas`.
+    /// From elsewhere its credentials are refused.
+    Networks {
+        name: String,
+        networks: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// List apps (never their tokens).
     List {
         #[command(flatten)]
@@ -260,39 +317,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::App { command } => app(config, command).await,
         Command::Agent { command } => agent(config, command).await,
+        Command::AdminToken { command } => admin_token(config, command).await,
         Command::NasSim {
             listen,
             secret,
             sessions,
         } => nas_sim(&listen, &secret, &sessions).await,
-        Command::Import { file, db } => {
+        Command::Import { file, tipo, db } => {
             let settings = settings(config, &db, None)?;
             let store = open(&settings).await?;
-            let lines = crate::import::read(&file)?;
-            let total = lines.len();
-            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let summary = crate::import::run(&store, lines, |done| {
-                if tty {
-                    eprint!("\r{done}/{total} linhas");
-                }
-            })
-            .await?;
-            if tty {
-                eprintln!();
-            }
-            for e in &summary.errors {
-                eprintln!("{e}");
-            }
-            println!(
-                "{} fatura(s) importada(s), {} linha(s) com erro, de {total}",
-                summary.imported,
-                summary.errors.len()
-            );
-            if summary.errors.is_empty() {
-                Ok(())
-            } else {
-                anyhow::bail!("{} linha(s) recusada(s)", summary.errors.len())
-            }
+            crate::import::command(&store, &settings.radius, &file, tipo.as_deref()).await
+        }
+        Command::Gen {
+            customers,
+            seed,
+            sample,
+            sample_size,
+            db,
+        } => {
+            crate::r#gen::command(
+                &settings(config, &db, None)?,
+                crate::r#gen::Options {
+                    customers,
+                    seed,
+                    sample,
+                    sample_size,
+                },
+            )
+            .await
         }
         Command::Fatura {
             command: FaturaCommand::Pdf { id, saida, db },
@@ -442,6 +494,31 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
                 None => eprintln!("app {name:?} pode chamar todas as funções"),
             }
         }
+        AppCommand::Networks { name, networks, db } => {
+            let list = if networks.trim().eq_ignore_ascii_case("todas") {
+                None
+            } else {
+                let list: Vec<String> = networks.split(',').map(str::to_string).collect();
+                let parsed =
+                    crate::http::limits::parse_networks(&list).map_err(anyhow::Error::msg)?;
+                if parsed.is_empty() {
+                    anyhow::bail!("informe ao menos uma rede, ou `todas`");
+                }
+                Some(parsed)
+            };
+            let store = open(&settings(config, &db, None)?).await?;
+            apps::set_networks(&store, &name, list.as_deref()).await?;
+            match list {
+                Some(list) => eprintln!(
+                    "app {name:?} aceito somente de: {}",
+                    list.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => eprintln!("app {name:?} aceito de qualquer rede"),
+            }
+        }
         AppCommand::List { db } => {
             let store = open(&settings(config, &db, None)?).await?;
             let rows = apps::list(&store).await?;
@@ -475,6 +552,49 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
             let store = open(&settings(config, &db, None)?).await?;
             apps::set_enabled(&store, &name, true).await?;
             eprintln!("app {name:?} ativado");
+        }
+    }
+    Ok(())
+}
+
+async fn admin_token(config: Option<&PathBuf>, command: AdminTokenCommand) -> anyhow::Result<()> {
+    use crate::store::admin_tokens;
+    let mut out = std::io::stdout().lock();
+    match command {
+        AdminTokenCommand::Add { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            let token = admin_tokens::create(&store, &name).await?;
+            writeln!(out, "{token}")?;
+            eprintln!(
+                "token de administração {name:?} criado; guarde-o: ele não é exibido novamente"
+            );
+        }
+        AdminTokenCommand::List { db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            writeln!(
+                out,
+                "{:<24} {:<10} {:<28} ÚLTIMO USO",
+                "NOME", "SITUAÇÃO", "CRIADO EM"
+            )?;
+            for row in admin_tokens::list(&store).await? {
+                writeln!(
+                    out,
+                    "{:<24} {:<10} {:<28} {}",
+                    row.name,
+                    if row.enabled != 0 {
+                        "ativo"
+                    } else {
+                        "revogado"
+                    },
+                    row.created_at,
+                    row.last_used_at.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        AdminTokenCommand::Revoke { name, db } => {
+            let store = open(&settings(config, &db, None)?).await?;
+            admin_tokens::revoke(&store, &name).await?;
+            eprintln!("token de administração {name:?} revogado");
         }
     }
     Ok(())

@@ -11,7 +11,18 @@ use serde::{Deserialize, Serialize};
 
 /// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
 const SECTIONS: &[&str] = &[
-    "promessa", "fatura", "acesso", "smtp", "sms", "provedor", "radius", "nas", "painel",
+    "promessa",
+    "fatura",
+    "acesso",
+    "smtp",
+    "sms",
+    "provedor",
+    "radius",
+    "nas",
+    "painel",
+    "auditoria",
+    "limites",
+    "cors",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +60,58 @@ pub struct Settings {
     pub radius: RadiusSettings,
     pub nas: NasSettings,
     pub painel: PainelSettings,
+    pub auditoria: AuditSettings,
+    pub limites: LimitSettings,
+    pub cors: CorsSettings,
+    /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
+    pub metricas_token: Option<String>,
+}
+
+/// Abuse limits of the URA routes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// Requests per minute of one app (0: no limit).
+    pub por_app: u32,
+    /// Requests per minute from one client address (0: no limit).
+    pub por_endereco: u32,
+    /// Failed authentications of one address in 5 minutes before it must wait (0: never).
+    pub falhas_autenticacao: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`127.0.0.1`, `10.0.0.0/8`).
+    pub proxies_confiaveis: Vec<String>,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            por_app: 0,
+            por_endereco: 0,
+            falhas_autenticacao: 20,
+            proxies_confiaveis: Vec::new(),
+        }
+    }
+}
+
+/// Browsers allowed to call the URA routes (web chat widgets).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CorsSettings {
+    /// Allowed origins, e.g. `https://chat.provedor.com.br`; none by default.
+    pub origens: Vec<String>,
+}
+
+/// The audit trail of URA calls.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// Days an entry is kept; 0 keeps them forever.
+    pub dias: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { dias: 90 }
+    }
 }
 
 /// The agents' console.
@@ -221,6 +284,10 @@ impl Default for Settings {
             radius: RadiusSettings::default(),
             nas: NasSettings::default(),
             painel: PainelSettings::default(),
+            auditoria: AuditSettings::default(),
+            limites: LimitSettings::default(),
+            cors: CorsSettings::default(),
+            metricas_token: None,
         }
     }
 }
@@ -322,6 +389,21 @@ impl Settings {
 
     /// Checks what serde cannot: a time zone that exists, a base path that is a path.
     pub fn validate(&mut self) -> Result<(), String> {
+        for origin in &self.cors.origens {
+            let o = origin.trim();
+            let ok = (o.starts_with("http://") || o.starts_with("https://"))
+                && axum::http::HeaderValue::from_str(o).is_ok()
+                && !o
+                    .trim_end_matches('/')
+                    .contains(|c: char| c.is_whitespace());
+            if !ok {
+                return Err(format!(
+                    "cors.origens: origem inválida {origin:?} (use https://chat.provedor.com.br)"
+                ));
+            }
+        }
+        crate::http::limits::parse_networks(&self.limites.proxies_confiaveis)
+            .map_err(|e| format!("limites.proxies_confiaveis: {e}"))?;
         self.tz()?;
         let base = self.base_path.trim().trim_end_matches('/');
         if !base.is_empty() && !base.starts_with('/') {
@@ -356,6 +438,32 @@ impl Settings {
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+
+    /// The example file shipped in the package names every setting, and loads.
+    #[test]
+    fn the_example_file_documents_every_setting() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/ura.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut settings = Settings::load(Some(&path)).expect("example loads");
+        settings.validate().expect("example is valid");
+        let defaults = serde_json::to_value(Settings::default()).unwrap();
+        let mut missing = Vec::new();
+        for (key, value) in defaults.as_object().unwrap() {
+            let keys: Vec<String> = match value.as_object() {
+                Some(section) => {
+                    assert!(text.contains(&format!("[{key}]")), "section [{key}]");
+                    section.keys().cloned().collect()
+                }
+                None => vec![key.clone()],
+            };
+            for k in keys {
+                if !text.contains(&format!("{k} =")) {
+                    missing.push(k);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in packaging/ura.toml: {missing:?}");
+    }
 
     #[test]
     fn env_keys_map_to_sections() {

@@ -4,7 +4,9 @@
 pub mod boleto;
 pub mod document;
 pub mod invoice;
+pub mod local_time;
 pub mod money;
+pub mod name_fold;
 pub mod payment_data;
 pub mod pix;
 pub mod promise;

@@ -18,6 +18,8 @@ pub const MSG_BAD_CREDENTIALS: &str = "Credenciais de autenticação incorretas.
 pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
+    /// Seconds for `Retry-After` (`429`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +27,18 @@ impl ApiError {
         ApiError {
             status,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `429`: the caller must wait `wait` (rounded up to whole seconds, at least one).
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let secs = secs.max(1);
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            detail: format!("Limite de requisições excedido. Tente novamente em {secs} segundos."),
+            retry_after: Some(secs),
         }
     }
 
@@ -96,7 +110,13 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_response(self.status, &json!({ "detail": self.detail }))
+        let mut response = json_response(self.status, &json!({ "detail": self.detail }));
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

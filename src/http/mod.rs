@@ -2,6 +2,9 @@
 
 pub mod auth;
 pub mod error;
+pub mod idempotency;
+pub mod limits;
+pub mod openapi;
 pub mod params;
 pub mod pdf;
 pub mod ura;
@@ -13,47 +16,64 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::app::AppState;
+use crate::observe::metrics;
 use error::ApiError;
 use ura::Function;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let mut routes: Router<Arc<AppState>> = Router::new();
-    for function in Function::ALL {
-        for family in ["ws", "api"] {
-            let path = match function {
-                Function::PagamentoPix => format!("/{family}/ura/pagamento/pix/{{fatura}}"),
-                _ => format!("/{family}/ura/{}", function.name()),
-            };
-            if function == Function::PagamentoPix {
-                let handler =
-                    move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-                          axum::extract::Path(fatura): axum::extract::Path<String>,
-                          request: Request<Body>| {
-                        ura::handle_with(state, function, request, Some(fatura))
-                    };
-                routes = routes
-                    .route(&path, any(handler))
-                    .route(&format!("{path}/"), any(handler));
-                continue;
-            }
+    // One table of URA paths serves the router and the OpenAPI document.
+    let mut ura_routes: Router<Arc<AppState>> = Router::new();
+    for (function, path, arg) in openapi::ura_paths() {
+        if function == Function::PagamentoPix {
             let handler =
                 move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+                      axum::extract::Path(fatura): axum::extract::Path<String>,
                       request: Request<Body>| {
-                    ura::handle(state, function, request)
+                    ura::handle_with(state, function, request, Some(fatura))
                 };
-            routes = routes
+            ura_routes = ura_routes
                 .route(&path, any(handler))
                 .route(&format!("{path}/"), any(handler));
+            continue;
         }
+        let handler = move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+                            request: Request<Body>| {
+            ura::handle_with(state, function, request, arg.map(str::to_string))
+        };
+        ura_routes = ura_routes
+            .route(&path, any(handler))
+            .route(&format!("{path}/"), any(handler));
     }
+    // Browsers of the listed origins (web chat widgets) may call the URA routes.
+    if let Some(cors) = cors_layer(&state.settings.cors.origens) {
+        ura_routes = ura_routes.layer(cors);
+    }
+    routes = routes.merge(ura_routes);
     routes = routes.route("/fatura/{id}/{token}", any(pdf::serve));
     routes = routes.merge(crate::painel::router());
+    routes = routes
+        .route("/healthz", get(metrics::healthz))
+        .route("/readyz", get(metrics::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .route(
+            "/docs",
+            get(|| async { axum::response::Redirect::permanent("docs/") }),
+        )
+        .route("/docs/", get(openapi::docs_page))
+        .route("/docs/docs.js", get(openapi::docs_script))
+        .merge(crate::admin::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
     let base = state.settings.base_path.clone();
     let routes = if base.is_empty() {
         routes
@@ -82,6 +102,31 @@ pub fn router(state: Arc<AppState>) -> Router {
                     );
                 }),
         )
+}
+
+/// CORS for the listed origins (checked by `Settings::validate`); none listed: no CORS, and
+/// `OPTIONS` is a `405` like any other method the contract does not take.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(list)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                HeaderName::from_static("authorization"),
+                HeaderName::from_static("app"),
+                HeaderName::from_static("content-type"),
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 async fn not_found() -> ApiError {

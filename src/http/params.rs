@@ -30,6 +30,19 @@ impl Params {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// Every parameter with a value, sorted by name, credentials left out: what a request
+    /// asks for, for `Idempotency-Key`.
+    pub fn fingerprint_pairs(&self) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = self
+            .map
+            .iter()
+            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "token" && k.as_str() != "app")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        pairs.sort_unstable();
+        pairs
+    }
+
     /// An integer parameter; surrounding spaces are ignored.
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.get(name) {

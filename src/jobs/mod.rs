@@ -29,8 +29,31 @@ pub fn spawn_all(
         Duration::from_secs_f64(state.settings.fatura.reenviar.clamp(0.05, 86_400.0));
     let expiry_state = state.clone();
     let outbox_state = state.clone();
+    let audit_state = state.clone();
     let health_state = state;
     vec![
+        tokio::spawn(run_every(
+            Duration::from_secs(3600),
+            stop.clone(),
+            move || {
+                let state = audit_state.clone();
+                async move {
+                    state.limits.tidy();
+                    if let Err(e) =
+                        crate::store::idempotency::prune(&state.store, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "limpeza das Idempotency-Key falhou; nova tentativa no próximo ciclo");
+                    }
+                    match crate::observe::audit::prune(&state, chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("auditoria: {n} registros antigos apagados"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "limpeza da auditoria falhou; nova tentativa no próximo ciclo")
+                        }
+                    }
+                }
+            },
+        )),
         tokio::spawn(run_every(expiry_every, stop.clone(), move || {
             let state = expiry_state.clone();
             async move {

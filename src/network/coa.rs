@@ -655,6 +655,58 @@ async fn read_replies(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
     }
 }
 
+/// Why a well-formed reply to a pending request is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplyRejected {
+    Authenticator,
+    MessageAuthenticator,
+    Code,
+}
+
+/// The checks a reply to a pending request must pass, in order: Response Authenticator,
+/// Message-Authenticator (when present), a reply code that answers the request's.
+fn verify_reply(
+    p: &Parsed<'_>,
+    kind: Kind,
+    request_auth: &[u8; 16],
+    secret: &[u8],
+) -> Result<Outcome, ReplyRejected> {
+    if !authenticator_ok(p, request_auth, secret) {
+        return Err(ReplyRejected::Authenticator);
+    }
+    if message_authenticator(p, request_auth, secret) == Some(false) {
+        return Err(ReplyRejected::MessageAuthenticator);
+    }
+    kind.outcome(p.code, p.error_cause())
+        .ok_or(ReplyRejected::Code)
+}
+
+/// Decodes `datagram` as the reply to a request of code `request_code` (40 Disconnect, 43
+/// CoA or 12 Status-Server) sent with Request Authenticator `request_auth`, applying every
+/// check the client applies before it takes a reply: structure, Response Authenticator,
+/// Message-Authenticator, reply code. Matching the identifier and the source address against
+/// the pending request is left out. Public for the fuzz targets (`fuzz/`): whatever the bytes,
+/// it returns and never panics.
+pub fn decode_reply(
+    datagram: &[u8],
+    request_code: u8,
+    request_auth: &[u8; 16],
+    secret: &[u8],
+) -> Result<Outcome, &'static str> {
+    let kind = match request_code {
+        CODE_DISCONNECT_REQUEST => Kind::Disconnect,
+        CODE_COA_REQUEST => Kind::Coa,
+        CODE_STATUS_SERVER => Kind::Status,
+        _ => return Err("código de requisição desconhecido"),
+    };
+    let p = parse(datagram)?;
+    verify_reply(&p, kind, request_auth, secret).map_err(|why| match why {
+        ReplyRejected::Authenticator => "Response Authenticator inválido",
+        ReplyRejected::MessageAuthenticator => "Message-Authenticator inválido",
+        ReplyRejected::Code => "código de resposta inesperado",
+    })
+}
+
 /// Hands a reply to its request if it passes every check; anything else is dropped.
 fn accept_reply(shared: &Shared, datagram: &[u8], from: SocketAddr) {
     let p = match parse(datagram) {
@@ -674,17 +726,20 @@ fn accept_reply(shared: &Shared, datagram: &[u8], from: SocketAddr) {
         tracing::debug!(%from, id = p.identifier, "CoA: resposta repetida ignorada");
         return;
     }
-    if !authenticator_ok(&p, &pending.request_auth, &pending.secret) {
-        tracing::debug!(%from, id = p.identifier, "CoA: Response Authenticator inválido, ignorada");
-        return;
-    }
-    if message_authenticator(&p, &pending.request_auth, &pending.secret) == Some(false) {
-        tracing::debug!(%from, id = p.identifier, "CoA: Message-Authenticator inválido, ignorada");
-        return;
-    }
-    let Some(outcome) = pending.kind.outcome(p.code, p.error_cause()) else {
-        tracing::debug!(%from, id = p.identifier, code = p.code, "CoA: código de resposta inesperado, ignorada");
-        return;
+    let outcome = match verify_reply(&p, pending.kind, &pending.request_auth, &pending.secret) {
+        Ok(outcome) => outcome,
+        Err(ReplyRejected::Authenticator) => {
+            tracing::debug!(%from, id = p.identifier, "CoA: Response Authenticator inválido, ignorada");
+            return;
+        }
+        Err(ReplyRejected::MessageAuthenticator) => {
+            tracing::debug!(%from, id = p.identifier, "CoA: Message-Authenticator inválido, ignorada");
+            return;
+        }
+        Err(ReplyRejected::Code) => {
+            tracing::debug!(%from, id = p.identifier, code = p.code, "CoA: código de resposta inesperado, ignorada");
+            return;
+        }
     };
     if let Some(tx) = pending.tx.take() {
         // The requester may have given up already; nothing to do then.
@@ -795,6 +850,30 @@ mod tests {
             &req_auth,
             SECRET
         ));
+    }
+
+    #[test]
+    fn decode_reply_applies_the_client_checks() {
+        let req = hex(DISCONNECT_VECTOR);
+        let mut req_auth = [0u8; 16];
+        req_auth.copy_from_slice(&req[4..20]);
+        let nak = hex(NAK_VECTOR);
+        assert_eq!(
+            decode_reply(&nak, CODE_DISCONNECT_REQUEST, &req_auth, SECRET),
+            Ok(Outcome::Nak {
+                error_cause: Some(503)
+            })
+        );
+        // A Disconnect-NAK does not answer a CoA-Request; Status-Server takes any reply.
+        assert!(decode_reply(&nak, CODE_COA_REQUEST, &req_auth, SECRET).is_err());
+        assert_eq!(
+            decode_reply(&nak, CODE_STATUS_SERVER, &req_auth, SECRET),
+            Ok(Outcome::Ack)
+        );
+        assert!(decode_reply(&nak, CODE_DISCONNECT_REQUEST, &[0; 16], SECRET).is_err());
+        assert!(decode_reply(&nak, CODE_DISCONNECT_REQUEST, &req_auth, b"outro").is_err());
+        assert!(decode_reply(&nak, CODE_COA_ACK, &req_auth, SECRET).is_err());
+        assert!(decode_reply(&nak[..19], CODE_DISCONNECT_REQUEST, &req_auth, SECRET).is_err());
     }
 
     #[test]

@@ -112,6 +112,84 @@ async fn provision_login(
     Ok(())
 }
 
+/// One login's FreeRADIUS rows, for `provision_logins`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRows {
+    pub login: String,
+    pub password: String,
+    pub group: String,
+}
+
+/// Logins per statement in the batch functions (3 parameters each).
+const LOGINS_PER_STATEMENT: usize = 500;
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `provision_login` for many logins in a few statements (bulk imports). The caller
+/// computes each group with `group_for`, from data read in the same transaction.
+pub async fn provision_logins(conn: &mut Conn, rows: &[LoginRows]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(LOGINS_PER_STATEMENT) {
+        let logins: Vec<&str> = chunk.iter().map(|r| r.login.as_str()).collect();
+        remove_logins(conn, &logins).await?;
+        // $1 is the attribute, then (login, password) per row.
+        let sql = format!(
+            "INSERT INTO radcheck (username, attribute, op, value) VALUES {}",
+            (0..chunk.len())
+                .map(|i| format!("(${}, $1, ':=', ${})", 2 * i + 2, 2 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(PASSWORD_ATTRIBUTE);
+        for r in chunk {
+            query = query.bind(&r.login).bind(&r.password);
+        }
+        query.execute(&mut *conn).await?;
+        let sql = format!(
+            "INSERT INTO radusergroup (username, groupname, priority) VALUES {}",
+            (0..chunk.len())
+                .map(|i| format!("(${}, ${}, 1)", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query.bind(&r.login).bind(&r.group);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Removes the password and groups of logins that no longer exist (a service renamed).
+pub async fn remove_logins(conn: &mut Conn, logins: &[&str]) -> Result<(), sqlx::Error> {
+    for chunk in logins.chunks(LOGINS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM radcheck WHERE attribute = $1 AND username IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(PASSWORD_ATTRIBUTE);
+        for login in chunk {
+            query = query.bind(*login);
+        }
+        query.execute(&mut *conn).await?;
+        let sql = format!(
+            "DELETE FROM radusergroup WHERE username IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for login in chunk {
+            query = query.bind(*login);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Rewrites the rate limit of a plan's group.
 pub async fn provision_plan(conn: &mut Conn, plan_id: i64) -> Result<(), sqlx::Error> {
     // Locked on PostgreSQL, for the same reason as the contract in `provision_contract`.

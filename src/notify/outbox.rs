@@ -28,10 +28,19 @@ pub fn backoff(attempts: i64, base_seconds: f64) -> TimeDelta {
     TimeDelta::milliseconds((millis << exp).min(3_600_000))
 }
 
+/// How long a claim outlives its attempt's budget: room for recording the outcome and for
+/// clocks of several hosts that disagree a little. A process that dies holding a claim
+/// delays that message by this much (plus the budget), no more.
+pub const CLAIM_MARGIN: TimeDelta = TimeDelta::seconds(10);
+
+/// How long one attempt holds a message.
+pub fn hold(tempo_max: f64) -> TimeDelta {
+    TimeDelta::milliseconds((tempo_max.clamp(0.1, 600.0) * 1000.0) as i64) + CLAIM_MARGIN
+}
+
 /// Claims a message for one attempt; false when another process holds it or it is done.
 pub async fn claim(state: &AppState, id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let hold = TimeDelta::milliseconds((state.settings.fatura.tempo_max * 1000.0) as i64)
-        + TimeDelta::seconds(60);
+    let hold = hold(state.settings.fatura.tempo_max);
     let done = sqlx::query(
         "UPDATE messages SET status = 'sending', claimed_until = $1 WHERE id = $2 \
          AND status IN ('queued', 'failed', 'sending') \

@@ -320,6 +320,7 @@ pub async fn ticket(
     match result {
         Ok(Ok(protocol)) => {
             tracing::info!(agente = %p.session.agent.login, chamada = p.id, "painel: chamado aberto, protocolo {protocol}");
+            state.metrics.ticket_opened("painel");
             let message = format!("Chamado aberto: protocolo {protocol}.");
             done(
                 &state,

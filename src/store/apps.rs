@@ -14,6 +14,8 @@ pub struct App {
     pub name: String,
     /// Functions this app may call; None means all.
     pub allowed_functions: Option<Vec<String>>,
+    /// Networks the app may call from; empty means any.
+    pub allowed_networks: Vec<ipnet::IpNet>,
 }
 
 impl App {
@@ -177,13 +179,17 @@ pub async fn list(store: &Store) -> Result<Vec<AppRow>, sqlx::Error> {
 }
 
 /// The enabled app with this exact name whose token matches, compared in constant time.
+/// id, name, token hash, allowed functions, allowed networks.
+type AppAuthRow = (i64, String, String, Option<String>, Option<String>);
+
 pub async fn authenticate(
     store: &Store,
     name: &str,
     token: &str,
 ) -> Result<Option<App>, sqlx::Error> {
-    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, name, token_hash, allowed_functions FROM apps WHERE name = $1 AND enabled = 1",
+    let row: Option<AppAuthRow> = sqlx::query_as(
+        "SELECT id, name, token_hash, allowed_functions, allowed_networks FROM apps \
+         WHERE name = $1 AND enabled = 1",
     )
     .bind(name)
     .fetch_optional(&store.pool)
@@ -191,17 +197,56 @@ pub async fn authenticate(
     let given = hash_token(token);
     Ok(match row {
         // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.
-        Some((id, stored_name, hash, functions))
+        Some((id, stored_name, hash, functions, networks))
             if stored_name == name && bool::from(given.as_bytes().ct_eq(hash.as_bytes())) =>
         {
             Some(App {
                 id,
                 name: stored_name,
                 allowed_functions: parse_functions(functions),
+                // Stored after checking; anything unreadable allows nothing rather than all.
+                allowed_networks: networks
+                    .as_deref()
+                    .map(|n| {
+                        n.split(',')
+                            .filter(|s| !s.trim().is_empty())
+                            .map(|s| {
+                                s.trim().parse().unwrap_or_else(|_| {
+                                    ipnet::IpNet::from(std::net::IpAddr::V6(
+                                        std::net::Ipv6Addr::UNSPECIFIED,
+                                    ))
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         }
         _ => None,
     })
+}
+
+/// Limits an app to some networks (None: any).
+pub async fn set_networks(
+    store: &Store,
+    name: &str,
+    networks: Option<&[ipnet::IpNet]>,
+) -> Result<(), AppError> {
+    let list = networks.map(|n| {
+        n.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let done = sqlx::query("UPDATE apps SET allowed_networks = $1 WHERE name = $2")
+        .bind(list)
+        .bind(name)
+        .execute(&store.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(name.into()));
+    }
+    Ok(())
 }
 
 /// Records when an app was last seen (called at most once a minute per app).

@@ -41,3 +41,31 @@ pub async fn sector(conn: &mut Conn, given: &str) -> Result<Option<i64>, sqlx::E
         .find(|(_, name)| name.trim().to_lowercase() == wanted)
         .map(|(id, _)| id))
 }
+
+/// The three catalogs an integrator configures a bot from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Catalog {
+    TicketTypes,
+    WorkOrderReasons,
+    Sectors,
+}
+
+/// One entry of a catalog, active or not.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub description: String,
+    pub active: i64,
+}
+
+/// Every entry of the catalog, inactive ones included, by id.
+pub async fn list(conn: &mut Conn, catalog: Catalog) -> Result<Vec<Entry>, sqlx::Error> {
+    let sql = match catalog {
+        Catalog::TicketTypes => "SELECT id, description, active FROM ticket_types ORDER BY id",
+        Catalog::WorkOrderReasons => {
+            "SELECT id, description, active FROM work_order_reasons ORDER BY id"
+        }
+        Catalog::Sectors => "SELECT id, name AS description, active FROM sectors ORDER BY id",
+    };
+    sqlx::query_as(sql).fetch_all(conn).await
+}

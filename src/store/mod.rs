@@ -4,11 +4,14 @@
 //! Timestamps are stored as fixed-width UTC text so that they compare as text on both, and
 //! flags as integers (the `Any` driver decodes no SQLite boolean).
 
+pub mod admin_tokens;
 pub mod agents;
 pub mod apps;
 pub mod catalogs;
 pub mod contracts;
+pub mod customers;
 pub mod health;
+pub mod idempotency;
 pub mod invoices;
 pub mod maintenances;
 pub mod messages;

@@ -93,6 +93,93 @@ fn rand_suffix() -> u32 {
         % 100_000
 }
 
+/// With `URA_TEST_SCAN_DIR` set, the suite records its servers' logs, the URA answers it
+/// received, and the secrets and documents it used, for `tests/scan-secrets` to check after
+/// the run that no log line holds a full document, a token or a password, and no URA answer a
+/// token or a password.
+pub mod scan {
+    use std::fs::{File, OpenOptions};
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::sync::{Mutex, OnceLock};
+
+    struct Files {
+        log: Mutex<File>,
+        responses: Mutex<File>,
+        secrets: Mutex<File>,
+        documents: Mutex<File>,
+    }
+
+    fn files() -> Option<&'static Files> {
+        static FILES: OnceLock<Option<Files>> = OnceLock::new();
+        FILES
+            .get_or_init(|| {
+                let dir = PathBuf::from(std::env::var_os("URA_TEST_SCAN_DIR")?);
+                std::fs::create_dir_all(&dir).ok()?;
+                let open = |name: &str| {
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(dir.join(name))
+                        .map(Mutex::new)
+                };
+                let files = Files {
+                    log: open("server.log").ok()?,
+                    responses: open("responses.txt").ok()?,
+                    secrets: open("secrets.txt").ok()?,
+                    documents: open("documents.txt").ok()?,
+                };
+                // Every in-process server of this test binary logs here.
+                let writer = open("server.log").ok()?;
+                let _ = tracing_subscriber::fmt()
+                    .with_writer(writer)
+                    .with_ansi(false)
+                    .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+                    .try_init();
+                Some(files)
+            })
+            .as_ref()
+    }
+
+    fn append(file: &Mutex<File>, line: &str) {
+        if let Ok(mut f) = file.lock() {
+            let _ = writeln!(f, "{}", line.replace('\n', "\\n"));
+        }
+    }
+
+    /// Starts recording (the log subscriber) when asked to.
+    pub fn init() {
+        let _ = files();
+    }
+
+    pub fn log_line(line: &str) {
+        if let Some(f) = files() {
+            append(&f.log, line);
+        }
+    }
+
+    pub fn secret(secret: &str) {
+        if let Some(f) = files() {
+            append(&f.secrets, secret);
+        }
+    }
+
+    pub fn document(stored: &str) {
+        if let Some(f) = files() {
+            append(&f.documents, stored);
+            append(&f.documents, &ura::domain::document::format_str(stored));
+        }
+    }
+
+    /// Keeps the answers of the URA routes.
+    pub fn response(path: &str, body: &str) {
+        let ura_route = path.contains("/ura/") || path.contains("/os/ocorrencia/");
+        if let (Some(f), true) = (files(), ura_route) {
+            append(&f.responses, &format!("{path}\t{body}"));
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Resp {
     pub status: u16,
@@ -135,6 +222,24 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("seed demo");
     let token = ura::store::apps::create(&store, APP).await.expect("app");
+    scan::init();
+    scan::secret(&token);
+    for secret in sqlx::query_scalar::<_, String>(
+        "SELECT password FROM internet_services UNION SELECT secret FROM nas",
+    )
+    .fetch_all(&store.pool)
+    .await
+    .expect("secrets")
+    {
+        scan::secret(&secret);
+    }
+    for document in sqlx::query_scalar::<_, String>("SELECT document FROM customers")
+        .fetch_all(&store.pool)
+        .await
+        .expect("documents")
+    {
+        scan::document(&document);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -265,6 +370,7 @@ impl TestApp {
 }
 
 pub async fn into_resp(response: reqwest::Response) -> Resp {
+    let path = response.url().path().to_string();
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -273,6 +379,7 @@ pub async fn into_resp(response: reqwest::Response) -> Resp {
         .unwrap_or("")
         .to_string();
     let body = response.text().await.expect("body");
+    scan::response(&path, &body);
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
     Resp {
         status,

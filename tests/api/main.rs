@@ -1,17 +1,27 @@
 //! Black-box tests: the real server over HTTP (see common.rs).
 
 mod acesso;
+mod admin;
+mod admin_manutencoes;
+mod catalogos;
 mod chamado;
+mod clientes;
 mod common;
 mod concurrency;
 mod consulta;
+mod crash;
 mod expiry;
 mod fatura;
 mod faturas;
+mod r#gen;
+mod hardening;
 mod import;
 mod liberacao;
+mod manutencao;
 mod network;
 mod notificacao;
+mod observe;
+mod openapi;
 mod painel;
 mod painel_browser;
 mod pgfault;

@@ -18,6 +18,7 @@ struct Agent {
 }
 
 async fn add_agent(app: &TestApp, login: &str, name: &str, queues: Option<&[&str]>) {
+    crate::common::scan::secret(PASSWORD);
     let queues: Option<Vec<String>> = queues.map(|q| q.iter().map(|s| s.to_string()).collect());
     ura::store::agents::create(&app.store, login, name, PASSWORD, queues.as_deref())
         .await

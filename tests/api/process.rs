@@ -86,6 +86,7 @@ impl Server {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
+                crate::common::scan::log_line(&line);
                 let _ = tx_err.send((false, line));
             }
         });

@@ -169,8 +169,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         ctx.params.get("protocolo"),
     )
     .await?;
-    let hold = chrono::TimeDelta::milliseconds((settings.fatura.tempo_max * 1000.0) as i64)
-        + chrono::TimeDelta::seconds(60);
+    let hold = outbox::hold(settings.fatura.tempo_max);
     let message_id = messages::insert_claimed(
         &mut tx,
         NewMessage {

@@ -2,11 +2,15 @@
 //! body (400/413), credentials (403), parameters (400), then the business rules (200).
 
 mod acesso;
+mod catalogos;
 mod chamado;
+mod clientes;
 mod consulta;
 mod fatura;
 mod liberacao;
+mod manutencao;
 mod notificacao;
+mod paging;
 mod titulos;
 
 use std::sync::Arc;
@@ -36,10 +40,15 @@ pub enum Function {
     Fatura2Via,
     Titulos,
     PagamentoPix,
+    Clientes,
+    /// `manutencao/list/`, `manutencao/add/`, `manutencao/edit/`, `manutencao/delete/`.
+    Manutencao,
+    /// The catalogs: ticket types, work-order reasons, sectors.
+    Catalogos,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 12] = [
         Function::ConsultaCliente,
         Function::LiberacaoPromessa,
         Function::EnviaFatura,
@@ -49,6 +58,9 @@ impl Function {
         Function::Fatura2Via,
         Function::Titulos,
         Function::PagamentoPix,
+        Function::Clientes,
+        Function::Manutencao,
+        Function::Catalogos,
     ];
 
     pub fn from_name(name: &str) -> Option<Function> {
@@ -66,6 +78,32 @@ impl Function {
             Function::Fatura2Via => "fatura2via",
             Function::Titulos => "titulos",
             Function::PagamentoPix => "pagamento/pix",
+            Function::Clientes => "clientes",
+            Function::Manutencao => "manutencao",
+            Function::Catalogos => "catalogos",
+        }
+    }
+
+    /// The paths of a function that answers at several, each with what it passes to the
+    /// handler as `path_arg`, for one family (`ws` or `api`); None: the function answers at
+    /// `{family}/ura/NAME` alone. Each path is also served with a trailing slash.
+    pub fn sub_routes(self, family: &str) -> Option<Vec<(String, &'static str)>> {
+        match self {
+            Function::Manutencao => Some(
+                manutencao::ACTIONS
+                    .iter()
+                    .map(|action| (format!("/{family}/ura/manutencao/{action}"), *action))
+                    .collect(),
+            ),
+            Function::Catalogos => Some(vec![
+                (
+                    format!("/{family}/os/ocorrencia/tipo/list"),
+                    "ocorrenciatipo",
+                ),
+                (format!("/{family}/ura/motivoos/list"), "motivoos"),
+                (format!("/{family}/ura/setor/list"), "setor"),
+            ]),
+            _ => None,
         }
     }
 }
@@ -81,7 +119,8 @@ pub struct Ctx {
     pub deadline: tokio::time::Instant,
     /// `scheme://host` plus the base path, for absolute links in answers and messages.
     pub origin: String,
-    /// The `{fatura}` of `pagamento/pix/{fatura}`.
+    /// The `{fatura}` of `pagamento/pix/{fatura}`; the action of `manutencao/*`; the
+    /// catalog of the catalog routes.
     pub path_arg: Option<String>,
 }
 
@@ -95,23 +134,122 @@ pub async fn handle_with(
     request: Request<Body>,
     path_arg: Option<String>,
 ) -> Response {
+    let started = std::time::Instant::now();
     let method = request.method().clone();
-    if method != Method::GET && method != Method::POST && method != Method::HEAD {
-        return ApiError::method_not_allowed(method.as_str()).into_response();
-    }
-    let timeout = state.request_timeout();
-    let health = state.db_health.clone();
-    tokio::select! {
-        result = tokio::time::timeout(timeout, run(state, function, request, path_arg)) => match result {
-            Ok(Ok(value)) => json_response(StatusCode::OK, &value),
-            Ok(Err(e)) => e.into_response(),
-            Err(_) => {
-                tracing::warn!(function = function.name(), "tempo da requisição esgotado");
-                ApiError::unavailable().into_response()
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let client_ip = state.limits.client_ip(peer, request.headers());
+    let remote = client_ip.map(|ip| ip.to_string());
+    let mut seen = Seen::default();
+    let (response, answer) =
+        if method != Method::GET && method != Method::POST && method != Method::HEAD {
+            (
+                ApiError::method_not_allowed(method.as_str()).into_response(),
+                None,
+            )
+        } else {
+            let timeout = state.request_timeout();
+            let health = state.db_health.clone();
+            let call = run(
+                state.clone(),
+                function,
+                request,
+                path_arg,
+                client_ip,
+                &mut seen,
+            );
+            tokio::select! {
+                result = tokio::time::timeout(timeout, call) => match result {
+                    Ok(Ok(value)) => (json_response(StatusCode::OK, &value), Some(value)),
+                    Ok(Err(e)) => (e.into_response(), None),
+                    Err(_) => {
+                        tracing::warn!(function = function.name(), "tempo da requisição esgotado");
+                        (ApiError::unavailable().into_response(), None)
+                    }
+                },
+                // The database went away: answer now rather than at the timeout.
+                () = health.wait_down() => (ApiError::unavailable().into_response(), None),
             }
-        },
-        // The database went away: answer now rather than at the timeout.
-        () = health.wait_down() => ApiError::unavailable().into_response(),
+        };
+    record(
+        &state,
+        function,
+        &method,
+        &response,
+        answer.as_ref(),
+        seen,
+        started,
+        remote,
+    );
+    response
+}
+
+/// What the request told about itself before it was answered, for the audit trail.
+#[derive(Default)]
+struct Seen {
+    app: Option<(i64, String)>,
+    contract_id: Option<i64>,
+    /// Masked.
+    document: Option<String>,
+}
+
+/// Counts the answer and queues its audit entry (never waiting on either).
+#[allow(clippy::too_many_arguments)]
+fn record(
+    state: &AppState,
+    function: Function,
+    method: &Method,
+    response: &Response,
+    answer: Option<&Value>,
+    seen: Seen,
+    started: std::time::Instant,
+    remote: Option<String>,
+) {
+    // `consultacliente` has no `status`: found (1) or not (0) by its list of contracts.
+    let ura_status = answer.and_then(|a| {
+        a.get("status").and_then(Value::as_i64).or_else(|| {
+            a.get("contratos")
+                .and_then(Value::as_array)
+                .map(|list| i64::from(!list.is_empty()))
+        })
+    });
+    if let Some(status) = ura_status {
+        state.metrics.function_answered(function.name(), status);
+    }
+    let field = |name: &str| answer.and_then(|a| a.get(name));
+    let (app_id, app_name) = match seen.app {
+        Some((id, name)) => (Some(id), Some(name)),
+        None => (None, None),
+    };
+    let entry = crate::observe::audit::Entry {
+        at: Utc::now(),
+        app_id,
+        app_name,
+        route: function.name().to_string(),
+        method: method.as_str().to_string(),
+        http_status: response.status().as_u16(),
+        ura_status,
+        contract_id: field("contratoId")
+            .and_then(Value::as_i64)
+            .or(seen.contract_id),
+        // Masked whatever the answer carried (some answers show it formatted).
+        document: field("cpfCnpj")
+            .and_then(Value::as_str)
+            .and_then(|d| match document::parse(d) {
+                Some(full) => Some(full.masked()),
+                None => d.contains('N').then(|| d.to_string()),
+            })
+            .or(seen.document),
+        protocol: field("protocolo")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        remote_addr: remote,
+    };
+    if !state.audit.record(entry) {
+        state.metrics.audit_dropped();
     }
 }
 
@@ -120,7 +258,12 @@ async fn run(
     function: Function,
     request: Request<Body>,
     path_arg: Option<String>,
+    client_ip: Option<std::net::IpAddr>,
+    seen: &mut Seen,
 ) -> Result<Value, ApiError> {
+    // Limits first: an address over its limit, or pausing after failed authentications,
+    // costs nothing more.
+    state.limits.check_address(client_ip)?;
     // The budget counts from the request's arrival; a margin is kept for the answer itself.
     let budget =
         std::time::Duration::from_secs_f64(state.settings.acesso.tempo_max.clamp(0.2, 60.0));
@@ -128,7 +271,31 @@ async fn run(
     let (parts, body) = request.into_parts();
     let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
     let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
-    let app = super::auth::authenticate(&state, &parts.headers, &params).await?;
+    seen.contract_id = params.get("contrato").and_then(|c| c.trim().parse().ok());
+    seen.document = params
+        .get("cpfcnpj")
+        .and_then(document::parse)
+        .map(|d| d.masked());
+    let app = match super::auth::authenticate(&state, &parts.headers, &params).await {
+        Ok(app) => app,
+        Err(e) => {
+            // A wrong pair is a guess; missing credentials are a misconfigured client.
+            if e.detail == super::error::MSG_BAD_CREDENTIALS {
+                state.limits.auth_failed(client_ip);
+            }
+            return Err(e);
+        }
+    };
+    // An app limited to some networks: from elsewhere its credentials are wrong.
+    if !app.allowed_networks.is_empty()
+        && !client_ip.is_some_and(|ip| app.allowed_networks.iter().any(|n| n.contains(&ip)))
+    {
+        tracing::warn!(app = %app.name, "app fora das redes permitidas");
+        state.limits.auth_failed(client_ip);
+        return Err(ApiError::forbidden(super::error::MSG_BAD_CREDENTIALS));
+    }
+    seen.app = Some((app.id, app.name.clone()));
+    state.limits.check_app(app.id)?;
     let origin = state.origin(&parts.headers);
     if !app.may_call(function.name()) {
         return Err(ApiError::forbidden(super::error::MSG_FORBIDDEN));
@@ -145,16 +312,29 @@ async fn run(
         origin,
         path_arg,
     };
+    let key = super::idempotency::key(&parts.headers)?;
+    match key {
+        Some(key) => {
+            super::idempotency::answer_once(&ctx, function, &key, dispatch(&ctx, function)).await
+        }
+        None => dispatch(&ctx, function).await,
+    }
+}
+
+async fn dispatch(ctx: &Ctx, function: Function) -> Result<Value, ApiError> {
     match function {
-        Function::ConsultaCliente => consulta::run(&ctx).await,
-        Function::LiberacaoPromessa => liberacao::run(&ctx).await,
-        Function::EnviaFatura => fatura::run(&ctx).await,
-        Function::VerificaAcesso => acesso::run(&ctx).await,
-        Function::NotificacaoSistema => notificacao::run(&ctx).await,
-        Function::Chamado => chamado::run(&ctx).await,
-        Function::Fatura2Via => titulos::fatura2via(&ctx).await,
-        Function::Titulos => titulos::titulos(&ctx).await,
-        Function::PagamentoPix => titulos::pix(&ctx).await,
+        Function::ConsultaCliente => consulta::run(ctx).await,
+        Function::LiberacaoPromessa => liberacao::run(ctx).await,
+        Function::EnviaFatura => fatura::run(ctx).await,
+        Function::VerificaAcesso => acesso::run(ctx).await,
+        Function::NotificacaoSistema => notificacao::run(ctx).await,
+        Function::Chamado => chamado::run(ctx).await,
+        Function::Fatura2Via => titulos::fatura2via(ctx).await,
+        Function::Titulos => titulos::titulos(ctx).await,
+        Function::PagamentoPix => titulos::pix(ctx).await,
+        Function::Clientes => clientes::run(ctx).await,
+        Function::Manutencao => manutencao::run(ctx).await,
+        Function::Catalogos => catalogos::run(ctx).await,
     }
 }
 

@@ -1,0 +1,356 @@
+//! `ura gen`: a synthetic provider of any size in an empty database, to measure `ura` at
+//! the size of a large provider (see BENCHMARKS.md and bench/run). About 1.2 contracts per
+//! customer, one internet service each with its FreeRADIUS rows, 12 invoices per contract,
+//! contacts, POPs, NAS, network elements, maintenances and RADIUS accounting. Deterministic
+//! for a given `--seed` (dates are relative to the day it runs).
+//!
+//! Rows are generated on one thread while the previous batch is written, in one transaction
+//! per batch with multi-row `INSERT`s, on a connection of its own: on SQLite with
+//! `synchronous = OFF`, a larger page cache and foreign keys unchecked (the rows are
+//! consistent by construction), which the server's connections never use.
+
+mod model;
+mod write;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sqlx::{AnyConnection, Connection, Executor};
+
+use crate::settings::Settings;
+use crate::store::{Backend, Store, redact_url};
+use model::{Cursor, Shape};
+
+/// Customers per transaction.
+const BATCH: u64 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub customers: u64,
+    pub seed: u64,
+    pub sample: Option<PathBuf>,
+    pub sample_size: usize,
+}
+
+/// Tables that must be empty: the provider's data.
+const DATA_TABLES: &[&str] = &[
+    "customers",
+    "contracts",
+    "internet_services",
+    "invoices",
+    "plans",
+    "pops",
+    "nas",
+    "network_elements",
+    "maintenances",
+    "radcheck",
+    "radusergroup",
+    "radacct",
+];
+
+/// `1234567` → `1.234.567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{} s", format!("{secs:.1}").replace('.', ","))
+    } else {
+        let s = secs.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
+pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
+    if opts.customers == 0 {
+        anyhow::bail!("informe --customers com um número maior que zero");
+    }
+    if opts.customers > 50_000_000 {
+        anyhow::bail!("--customers: no máximo 50.000.000");
+    }
+    let started = Instant::now();
+    let url = &settings.database_url;
+    let shown = redact_url(url);
+    let tz = settings.tz().map_err(anyhow::Error::msg)?;
+
+    // Creates (SQLite) and migrates the database, then checks that it holds no data.
+    let store = Store::open_with(url, 2)
+        .await
+        .map_err(|e| anyhow::anyhow!("não foi possível abrir o banco {shown}: {e}"))?;
+    let backend = store.backend;
+    for table in DATA_TABLES {
+        let any: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table}) THEN 1 ELSE 0 END"
+        )))
+        .fetch_one(&store.pool)
+        .await?;
+        if any != 0 {
+            anyhow::bail!(
+                "o banco {shown} já tem dados (a tabela {table} não está vazia): `ura gen` só \
+                 preenche um banco vazio, recém-criado ou só migrado. Use outro arquivo \
+                 (--database sqlite://novo.db) ou um banco PostgreSQL novo."
+            );
+        }
+    }
+    store.close().await;
+
+    // The generator's own connection, tuned for a bulk load.
+    let mut conn = AnyConnection::connect(url).await?;
+    match backend {
+        Backend::Sqlite => {
+            conn.execute(
+                "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; \
+                 PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF; \
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .await?;
+        }
+        Backend::Postgres => {
+            conn.execute("SET synchronous_commit = off").await?;
+        }
+    }
+
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let shape = Shape::new(opts.customers, opts.seed, now, today);
+    let total = opts.customers;
+    eprintln!(
+        "gerando {} cliente(s) em {shown} (semente {}, {} POPs)",
+        thousands(total),
+        opts.seed,
+        shape.pops
+    );
+
+    {
+        let mut tx = conn.begin().await?;
+        write::catalogs(&mut tx, &shape, &settings.radius.grupo_bloqueio).await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('gen', $1)")
+            .bind(format!(
+                "{{\"clientes\":{total},\"semente\":{},\"em\":\"{}\"}}",
+                opts.seed,
+                crate::store::ts(now)
+            ))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+
+    // One thread generates, this task writes: a batch is made while the previous one is
+    // being written.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(model::Batch, Cursor)>(1);
+    let generator = {
+        let shape = shape.clone();
+        let radius = settings.radius.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut cursor = Cursor::default();
+            while cursor.customer < shape.customers {
+                let batch = model::batch(&shape, &radius, &mut cursor, BATCH);
+                if sender.blocking_send((batch, cursor)).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let mut written = Cursor::default();
+    let mut counts = Counts::default();
+    let mut last_report = Instant::now();
+    while let Some((batch, cursor)) = receiver.recv().await {
+        let mut tx = conn.begin().await?;
+        write::batch(&mut tx, backend, &batch).await?;
+        tx.commit().await?;
+        counts.add(&batch);
+        written = cursor;
+        if last_report.elapsed() >= Duration::from_secs(5) || written.customer == total {
+            last_report = Instant::now();
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            eprintln!(
+                "  {} de {} clientes ({}%), {} clientes/s",
+                thousands(written.customer),
+                thousands(total),
+                written.customer * 100 / total,
+                thousands((written.customer as f64 / secs) as u64)
+            );
+        }
+    }
+    generator.await?;
+    if written.customer != total {
+        anyhow::bail!("a geração parou antes do fim");
+    }
+    let generated = started.elapsed();
+
+    let maintenances = {
+        let mut tx = conn.begin().await?;
+        let n = write::maintenances(&mut tx, &shape).await?;
+        tx.commit().await?;
+        n
+    };
+    match backend {
+        Backend::Postgres => {
+            // Explicit ids: move the identity sequences past them; then statistics for
+            // the planner, as autovacuum would gather a little later.
+            for table in [
+                "pops",
+                "nas",
+                "network_elements",
+                "plans",
+                "customers",
+                "contracts",
+                "internet_services",
+                "invoices",
+                "maintenances",
+            ] {
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                )))
+                .await?;
+            }
+            conn.execute("ANALYZE").await?;
+        }
+        Backend::Sqlite => {
+            // Everything into the database file: the server starts on a short WAL.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+    }
+
+    let sample = match &opts.sample {
+        Some(path) => Some((
+            path,
+            write_sample(
+                &mut conn,
+                &shape,
+                written.contract - 1,
+                opts.sample_size,
+                path,
+            )
+            .await?,
+        )),
+        None => None,
+    };
+    conn.close().await?;
+
+    let elapsed = started.elapsed();
+    let rate = total as f64 / elapsed.as_secs_f64().max(0.001);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} clientes gerados em {} ({} clientes/s; dados em {})",
+        thousands(total),
+        duration(elapsed),
+        thousands(rate as u64),
+        duration(generated)
+    )?;
+    writeln!(
+        out,
+        "contratos: {}, serviços: {}, faturas: {} ({} em aberto), contatos: {}",
+        thousands(counts.contracts),
+        thousands(counts.contracts),
+        thousands(counts.invoices),
+        thousands(counts.open_invoices),
+        thousands(counts.contacts)
+    )?;
+    writeln!(
+        out,
+        "sessões RADIUS: {} ({} abertas), POPs: {}, NAS: {}, elementos: {}, manutenções: {}",
+        thousands(counts.sessions),
+        thousands(counts.open_sessions),
+        shape.pops,
+        shape.nas_count(),
+        shape.elements(),
+        maintenances
+    )?;
+    if let Some((path, n)) = sample {
+        writeln!(
+            out,
+            "amostra: {} pares documento,contrato em {}",
+            thousands(n as u64),
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Counts {
+    contracts: u64,
+    invoices: u64,
+    open_invoices: u64,
+    contacts: u64,
+    sessions: u64,
+    open_sessions: u64,
+}
+
+impl Counts {
+    fn add(&mut self, b: &model::Batch) {
+        self.contracts += b.contracts.len() as u64;
+        self.invoices += b.invoices.len() as u64;
+        self.open_invoices += b.invoices.iter().filter(|i| i.status == "open").count() as u64;
+        self.contacts += b.contacts.len() as u64;
+        self.sessions += b.sessions.len() as u64;
+        self.open_sessions += b.sessions.iter().filter(|s| s.stop.is_none()).count() as u64;
+    }
+}
+
+/// Writes `document,contract` of random existing contracts, one pair a line, for load
+/// generators; returns how many.
+async fn write_sample(
+    conn: &mut AnyConnection,
+    shape: &Shape,
+    contracts: i64,
+    size: usize,
+    path: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let ids = shape.sample_contracts(contracts, size);
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT c.id, cu.document FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
+             WHERE c.id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        found.extend(q.fetch_all(&mut *conn).await?);
+    }
+    let file = std::fs::File::create(path)
+        .map_err(|e| anyhow::anyhow!("não foi possível criar {}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut n = 0;
+    for id in &ids {
+        if let Some(document) = found.get(id) {
+            writeln!(out, "{document},{id}")?;
+            n += 1;
+        }
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_portuguese() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1.000");
+        assert_eq!(thousands(1_234_567), "1.234.567");
+        assert_eq!(duration(Duration::from_millis(1500)), "1,5 s");
+        assert_eq!(duration(Duration::from_secs(185)), "3 min 05 s");
+    }
+}
