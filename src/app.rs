@@ -116,6 +116,7 @@ impl AppState {
         };
         let host = header("host").unwrap_or("localhost");
         let scheme = match header("x-forwarded-proto") {
+            _ if self.settings.tls.files().is_some() => "https",
             Some("https") => "https",
             _ => "http",
         };
@@ -160,13 +161,41 @@ pub async fn serve(
         let _ = closing.painel.closing.send(true);
     };
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    match state.settings.tls.files() {
+        None => {
+            tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        }
+        Some((cert, key)) => {
+            // One crypto provider for the process, whatever else the dependencies enable.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "certificado ou chave TLS inválidos ({}, {}): {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em https://{addr}");
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(Duration::from_secs(30)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await?;
+        }
+    }
     let _ = stop_jobs.send(true);
     let _ = state.stopping.send(true);
     for job in jobs {

@@ -289,7 +289,11 @@ fn settings(
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open_with(&settings.database_url, settings.database_max_connections)
+    let options = crate::store::StoreOptions {
+        max_connections: settings.database_max_connections,
+        sqlite_max_pages: settings.sqlite_max_paginas,
+    };
+    Store::open_with_options(&settings.database_url, options)
         .await
         .map_err(|e| {
             anyhow::anyhow!(

@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "auditoria",
     "limites",
     "cors",
+    "tls",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,8 +64,12 @@ pub struct Settings {
     pub auditoria: AuditSettings,
     pub limites: LimitSettings,
     pub cors: CorsSettings,
+    pub tls: TlsSettings,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metricas_token: Option<String>,
+    /// SQLite only: the largest the database file may grow, in pages (4 KiB each); when it is
+    /// full, writes answer `503` and nothing is corrupted. Absent: no limit but the disk's.
+    pub sqlite_max_paginas: Option<u64>,
 }
 
 /// Abuse limits of the URA routes.
@@ -88,6 +93,38 @@ impl Default for LimitSettings {
             por_endereco: 0,
             falhas_autenticacao: 20,
             proxies_confiaveis: Vec::new(),
+        }
+    }
+}
+
+/// Serving HTTPS directly (for providers without a reverse proxy).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// PEM certificate chain; with `chave`, the server speaks only HTTPS.
+    pub certificado: Option<PathBuf>,
+    /// PEM private key.
+    pub chave: Option<PathBuf>,
+    /// `Strict-Transport-Security` on every answer while TLS is on.
+    pub hsts: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            certificado: None,
+            chave: None,
+            hsts: true,
+        }
+    }
+}
+
+impl TlsSettings {
+    /// The certificate and key, when TLS is on.
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        match (&self.certificado, &self.chave) {
+            (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+            _ => None,
         }
     }
 }
@@ -287,7 +324,9 @@ impl Default for Settings {
             auditoria: AuditSettings::default(),
             limites: LimitSettings::default(),
             cors: CorsSettings::default(),
+            tls: TlsSettings::default(),
             metricas_token: None,
+            sqlite_max_paginas: None,
         }
     }
 }
@@ -401,6 +440,9 @@ impl Settings {
                     "cors.origens: origem inválida {origin:?} (use https://chat.provedor.com.br)"
                 ));
             }
+        }
+        if self.tls.certificado.is_some() != self.tls.chave.is_some() {
+            return Err("tls: informe certificado e chave, ou nenhum dos dois".into());
         }
         crate::http::limits::parse_networks(&self.limites.proxies_confiaveis)
             .map_err(|e| format!("limites.proxies_confiaveis: {e}"))?;

@@ -80,9 +80,22 @@ pub fn router(state: Arc<AppState>) -> Router {
     } else {
         Router::new().nest(&base, routes)
     };
+    let hsts = state.settings.tls.files().is_some() && state.settings.tls.hsts;
+    let routes = routes.fallback(not_found).with_state(state);
+    let routes = if hsts {
+        routes.layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                response.headers_mut().insert(
+                    axum::http::header::STRICT_TRANSPORT_SECURITY,
+                    axum::http::HeaderValue::from_static("max-age=31536000"),
+                );
+                response
+            },
+        ))
+    } else {
+        routes
+    };
     routes
-        .fallback(not_found)
-        .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("pânico ao atender a requisição");
             ApiError::internal().into_response()

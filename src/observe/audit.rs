@@ -96,6 +96,9 @@ async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
         "INSERT INTO audit_log (at, app_id, app_name, route, method, http_status, ura_status, \
          contract_id, document, protocol, latency_ms, remote_addr) VALUES ",
     );
+    // SQLite looks numbered parameters up by name, in time quadratic in their number (a
+    // profile showed 12 % of a loaded server there); `?` is positional and free.
+    let sqlite = store.backend == crate::store::Backend::Sqlite;
     for i in 0..batch.len() {
         if i > 0 {
             sql.push(',');
@@ -105,7 +108,11 @@ async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
             if c > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("${}", i * COLUMNS + c + 1));
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", i * COLUMNS + c + 1));
+            }
         }
         sql.push(')');
     }

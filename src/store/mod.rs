@@ -100,6 +100,15 @@ pub struct Store {
     write_lock: Arc<Mutex<()>>,
 }
 
+/// How the pool is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// SQLite only: the largest the database may grow, in pages (`PRAGMA max_page_count`).
+    /// Full, a write fails (`503`) and nothing is corrupted.
+    pub sqlite_max_pages: Option<u64>,
+}
+
 /// A write transaction; on SQLite it holds the process's write lock until it ends.
 pub struct WriteTx {
     pub tx: Transaction<'static, Db>,
@@ -132,6 +141,22 @@ impl Store {
     }
 
     pub async fn open_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Self::open_with_options(
+            url,
+            StoreOptions {
+                max_connections,
+                sqlite_max_pages: None,
+            },
+        )
+        .await
+    }
+
+    pub async fn open_with_options(url: &str, opts: StoreOptions) -> Result<Store, StoreError> {
+        let max_connections = opts.max_connections;
+        // `PRAGMA max_page_count` holds per connection: every connection of the pool gets it.
+        let max_pages = opts
+            .sqlite_max_pages
+            .map(|p| p.clamp(1, u64::from(u32::MAX)));
         sqlx::any::install_default_drivers();
         let backend =
             Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact_url(url)))?;
@@ -145,8 +170,14 @@ impl Store {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
                 options
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
+                            if let Some(pages) = max_pages {
+                                conn.execute(sqlx::AssertSqlSafe(format!(
+                                    "PRAGMA max_page_count = {pages}"
+                                )))
+                                .await?;
+                            }
                             // FULL: an acknowledged write survives a power cut, not only a
                             // crash. busy_timeout covers writers of other processes.
                             conn.execute(

@@ -378,3 +378,69 @@ async fn an_app_limited_to_some_networks_is_refused_from_elsewhere() {
     assert_eq!(call_from(None).await.status, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn tls_served_directly_with_hsts() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_pem = certified.cert.pem();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, &cert_pem).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let (c, k) = (cert.clone(), key.clone());
+    let app = spawn_with(move |s| {
+        s.tls.certificado = Some(c);
+        s.tls.chave = Some(k);
+    })
+    .await;
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let https = format!("https://localhost:{port}");
+    let r = client.get(format!("{https}/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let r = client
+        .post(format!("{https}/ws/ura/consultacliente/"))
+        .form(&[
+            ("app", APP),
+            ("token", app.token.as_str()),
+            ("contrato", "1001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let json: Value = r.json().await.unwrap();
+    assert_eq!(json["contratos"][0]["contratoId"], 1001);
+    // Links in answers are https: the server knows it speaks TLS.
+    let r = client
+        .post(format!("{https}/ws/ura/fatura2via/"))
+        .form(&[
+            ("app", APP),
+            ("token", app.token.as_str()),
+            ("contrato", "1001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let json: Value = r.json().await.unwrap();
+    assert!(
+        json["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://localhost:"),
+        "{json}"
+    );
+    // Plain HTTP on the TLS port gets no answer from the application.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+    app.stop().await;
+}

@@ -10,6 +10,7 @@ mod common;
 mod concurrency;
 mod consulta;
 mod crash;
+mod diskfull;
 mod expiry;
 mod fatura;
 mod faturas;
