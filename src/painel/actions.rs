@@ -135,6 +135,30 @@ fn refusal_message(r: &Refusal) -> (StatusCode, String) {
     }
 }
 
+/// Takes the call for the agent unless another has it (acting on a free call takes it), and
+/// records the taking for the other screens.
+async fn take_recorded(
+    state: &AppState,
+    conn: &mut crate::store::Conn,
+    id: i64,
+    agent_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<Result<bool, Refusal>, sqlx::Error> {
+    let taken = painel::take(conn, id, agent_id, now).await?;
+    if let Ok(true) = taken {
+        painel::record_event(
+            conn,
+            state.store.backend,
+            id,
+            EventKind::Taken,
+            Some(agent_id),
+            now,
+        )
+        .await?;
+    }
+    Ok(taken)
+}
+
 pub async fn take(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -148,18 +172,7 @@ pub async fn take(
     let now = Utc::now();
     let result = async {
         let mut tx = state.store.write().await?;
-        let taken = painel::take(&mut tx, p.id, p.session.agent.id, now).await?;
-        if let Ok(true) = taken {
-            painel::record_event(
-                &mut tx,
-                state.store.backend,
-                p.id,
-                EventKind::Taken,
-                Some(p.session.agent.id),
-                now,
-            )
-            .await?;
-        }
+        let taken = take_recorded(&state, &mut tx, p.id, p.session.agent.id, now).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(taken)
     }
@@ -234,21 +247,8 @@ pub async fn ticket(
             )));
         };
         // Opening a ticket from a free call takes it.
-        let taken = painel::take(&mut tx, p.id, agent_id, now).await?;
-        match &taken {
-            Ok(true) => {
-                painel::record_event(
-                    &mut tx,
-                    state.store.backend,
-                    p.id,
-                    EventKind::Taken,
-                    Some(agent_id),
-                    now,
-                )
-                .await?;
-            }
-            Ok(false) => {}
-            Err(r) => return Ok(Err(refusal_message(r))),
+        if let Err(r) = take_recorded(&state, &mut tx, p.id, agent_id, now).await? {
+            return Ok(Err(refusal_message(&r)));
         }
         if !catalogs::ticket_type_active(&mut tx, type_id).await? {
             return Ok(Err((
@@ -351,20 +351,8 @@ pub async fn handle(
     let agent_id = p.session.agent.id;
     let result = async {
         let mut tx = state.store.write().await?;
-        let taken = painel::take(&mut tx, p.id, agent_id, now).await?;
-        if let Err(r) = &taken {
-            return Ok(Err(refusal_message(r)));
-        }
-        if let Ok(true) = taken {
-            painel::record_event(
-                &mut tx,
-                state.store.backend,
-                p.id,
-                EventKind::Taken,
-                Some(agent_id),
-                now,
-            )
-            .await?;
+        if let Err(r) = take_recorded(&state, &mut tx, p.id, agent_id, now).await? {
+            return Ok(Err(refusal_message(&r)));
         }
         painel::mark_handled(&mut tx, p.id, agent_id, now).await?;
         painel::record_event(
