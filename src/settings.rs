@@ -84,6 +84,8 @@ pub struct LimitSettings {
     pub falhas_autenticacao: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`127.0.0.1`, `10.0.0.0/8`).
     pub proxies_confiaveis: Vec<String>,
+    /// Largest request target and largest sum of headers, in bytes (`414`, `431` above).
+    pub cabecalhos_max: usize,
 }
 
 impl Default for LimitSettings {
@@ -93,6 +95,7 @@ impl Default for LimitSettings {
             por_endereco: 0,
             falhas_autenticacao: 20,
             proxies_confiaveis: Vec::new(),
+            cabecalhos_max: 16 * 1024,
         }
     }
 }

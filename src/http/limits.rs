@@ -147,6 +147,44 @@ impl Limits {
     }
 }
 
+/// Refuses a request whose target or headers are larger than a client needs (`414`, `431`),
+/// before any work is done on it.
+pub async fn header_sizes(
+    limit: usize,
+    request: axum::http::Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    if limit > 0 {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().len())
+            .unwrap_or(0);
+        if target > limit {
+            return ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                "Endereço da requisição muito longo.",
+            )
+            .into_response();
+        }
+        let headers: usize = request
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum();
+        if headers > limit {
+            return ApiError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Cabeçalhos da requisição muito grandes.",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     } else {
         Router::new().nest(&base, routes)
     };
+    let header_limit = state.settings.limites.cabecalhos_max;
     let hsts = state.settings.tls.files().is_some() && state.settings.tls.hsts;
     let routes = routes.fallback(not_found).with_state(state);
     let routes = if hsts {
@@ -96,6 +97,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         routes
     };
     routes
+        .layer(axum::middleware::from_fn(
+            move |request: Request<Body>, next: axum::middleware::Next| {
+                limits::header_sizes(header_limit, request, next)
+            },
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("pânico ao atender a requisição");
             ApiError::internal().into_response()

@@ -444,3 +444,43 @@ async fn tls_served_directly_with_hsts() {
     assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_targets_and_headers_are_refused_before_any_work() {
+    let app = spawn_with(|s| s.limites.cabecalhos_max = 4096).await;
+    let long = "x".repeat(5000);
+    let r = app
+        .get(&format!(
+            "{}?contrato=1001&lixo={long}",
+            app.fn_url("consultacliente")
+        ))
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (414, r#"{"detail":"Endereço da requisição muito longo."}"#)
+    );
+    let r = app
+        .send(
+            app.client
+                .post(app.fn_url("consultacliente"))
+                .header("x-lixo", long.as_str())
+                .form(&[
+                    ("app", APP),
+                    ("token", app.token.as_str()),
+                    ("contrato", "1001"),
+                ]),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            431,
+            r#"{"detail":"Cabeçalhos da requisição muito grandes."}"#
+        )
+    );
+    assert_eq!(r.content_type, "application/json");
+    // Within the limit, as usual.
+    let r = app.call("consultacliente", &[("contrato", "1001")]).await;
+    assert_eq!(r.status, 200);
+    app.stop().await;
+}
