@@ -45,7 +45,10 @@ pub async fn seed_with(
     )
     .await?;
 
-    for (id, name, city) in [(1, "POP Centro", "Natal"), (2, "POP Zona Norte", "Natal")] {
+    for (id, name, city) in [
+        (1_i64, "POP Centro", "Natal"),
+        (2, "POP Zona Norte", "Natal"),
+    ] {
         sqlx::query("INSERT INTO pops (id, name, city) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(name)
@@ -55,7 +58,7 @@ pub async fn seed_with(
     }
     // Loopback addresses: nothing the demo does may reach a real router.
     for (id, ip, short, pop) in [
-        (1, "127.0.0.1", "nas-centro", 1),
+        (1_i64, "127.0.0.1", "nas-centro", 1_i64),
         (2, "127.0.0.2", "nas-sul", 1),
     ] {
         sqlx::query(
@@ -69,7 +72,7 @@ pub async fn seed_with(
         .execute(&mut *conn)
         .await?;
     }
-    for (id, name, pop) in [(1, "OLT Centro 01", 1), (2, "OLT Norte 01", 2)] {
+    for (id, name, pop) in [(1_i64, "OLT Centro 01", 1_i64), (2, "OLT Norte 01", 2)] {
         sqlx::query(
             "INSERT INTO network_elements (id, name, kind, pop_id) VALUES ($1, $2, 'olt', $3)",
         )
@@ -80,7 +83,14 @@ pub async fn seed_with(
         .await?;
     }
     for (id, name, down, up, price, group) in [
-        (1, "FIBRA 300M", 300_000, 150_000, 9990, "plano-300m"),
+        (
+            1_i64,
+            "FIBRA 300M",
+            300_000_i64,
+            150_000_i64,
+            9990_i64,
+            "plano-300m",
+        ),
         (2, "FIBRA 600M", 600_000, 300_000, 12990, "plano-600m"),
         (
             3,
@@ -107,7 +117,12 @@ pub async fn seed_with(
 
     // Customers and their contacts.
     let customers = [
-        (1, "MARIA DE TESTE SILVA", "52998224725", Some("1985-03-14")),
+        (
+            1_i64,
+            "MARIA DE TESTE SILVA",
+            "52998224725",
+            Some("1985-03-14"),
+        ),
         (2, "PROVEDOR EXEMPLO LTDA", "12ABC34501DE35", None),
         (3, "JOSE SEM CONTATO", "11144477735", Some("1970-07-01")),
         (4, "EMPRESA ANTIGA LTDA", "11222333000181", None),
@@ -127,7 +142,7 @@ pub async fn seed_with(
         .await?;
     }
     for (customer, kind, value) in [
-        (1, "email", "maria.silva@example.com"),
+        (1_i64, "email", "maria.silva@example.com"),
         (1, "mobile", "84991380000"),
         (2, "phone", "8432110000"),
         (4, "email", "financeiro@empresaantiga.example.com"),
@@ -144,7 +159,14 @@ pub async fn seed_with(
 
     // Contracts: (id, customer, status, pop, due day, address).
     let contracts = [
-        (1001, 1, 1, 1, 10, "Rua das Flores, 100, Centro"),
+        (
+            1001_i64,
+            1_i64,
+            1_i64,
+            1_i64,
+            10_i64,
+            "Rua das Flores, 100, Centro",
+        ),
         (1002, 1, 4, 1, 15, "Av. Praia, 2000, Ponta Negra"),
         (2001, 2, 1, 2, 5, "Rua do Comércio, 50, Zona Norte"),
         (3001, 3, 4, 1, 20, "Rua Sem Saída, 7, Centro"),
@@ -170,7 +192,7 @@ pub async fn seed_with(
 
     // Internet services: (id, contract, login, plan, nas, element, enabled).
     let services = [
-        (101, 1001, "maria.silva", 2, 1, 1, true),
+        (101_i64, 1001_i64, "maria.silva", 2_i64, 1_i64, 1_i64, true),
         (102, 1002, "maria.silva2", 1, 1, 1, false),
         (201, 2001, "provedor.exemplo", 3, 1, 2, true),
         (301, 3001, "jose.semcontato", 1, 1, 1, false),
@@ -205,7 +227,7 @@ pub async fn seed_with(
         }
     };
     let invoices = [
-        (10011, 1001, 12990, -20, "paid"),
+        (10011_i64, 1001_i64, 12990_i64, -20_i64, "paid"),
         (10012, 1001, 12990, 10, "open"),
         (10021, 1002, 4990, -40, "open"),
         (10022, 1002, 9990, -10, "open"),
@@ -346,11 +368,11 @@ pub async fn seed_with(
     // an old resolved one.
     let maintenances = [
         (
-            1,
+            1_i64,
             "Rompimento de fibra no anel da Zona Norte",
             Some("Manutenção na região"),
-            4,
-            2,
+            4_i64,
+            2_i64,
             now - TimeDelta::minutes(30),
             Some(now + TimeDelta::minutes(90)),
             None,

@@ -30,7 +30,10 @@ fn exercise(s: &str) {
     if let Some(barcode) = boleto::barcode_from_linha(s) {
         assert!(boleto::validate_barcode(&barcode), "{barcode:?}");
         assert_eq!(boleto::linha_digitavel(&barcode), Some(digits(s)));
-        assert_eq!(boleto::barcode_from_linha(&boleto::format_linha(s)), Some(barcode));
+        assert_eq!(
+            boleto::barcode_from_linha(&boleto::format_linha(s)),
+            Some(barcode)
+        );
     }
     let _ = boleto::format_linha(s);
 }
@@ -54,6 +57,9 @@ fuzz_target!(|data: &[u8]| {
             }
             None => assert_eq!(checked.digitable_line, None),
         }
-        assert_eq!(checked.pix.is_some(), pix.is_some_and(|p| !p.trim().is_empty()));
+        assert_eq!(
+            checked.pix.is_some(),
+            pix.is_some_and(|p| !p.trim().is_empty())
+        );
     }
 });

@@ -22,8 +22,22 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// Names the URA functions read, plus the credentials.
 const NAMES: &[&str] = &[
-    "app", "token", "cpfcnpj", "contrato", "tipo", "uracontato", "uraagente", "setor",
-    "ocorrenciatipo", "motivoos", "conteudo", "nome", "id", "status", "ativas", "pops",
+    "app",
+    "token",
+    "cpfcnpj",
+    "contrato",
+    "tipo",
+    "uracontato",
+    "uraagente",
+    "setor",
+    "ocorrenciatipo",
+    "motivoos",
+    "conteudo",
+    "nome",
+    "id",
+    "status",
+    "ativas",
+    "pops",
 ];
 
 fn runtime() -> &'static Runtime {

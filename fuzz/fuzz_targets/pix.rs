@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if pix::validate(code) {
         let fields = fields.expect("a valid code is well formed");
-        assert_eq!(fields.first().map(|(id, v)| (id.as_str(), v.as_str())), Some(("00", "01")));
+        assert_eq!(
+            fields.first().map(|(id, v)| (id.as_str(), v.as_str())),
+            Some(("00", "01"))
+        );
         assert_eq!(fields.last().map(|(id, _)| id.as_str()), Some("63"));
         assert!(code.is_ascii());
     }
