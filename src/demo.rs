@@ -239,7 +239,7 @@ pub async fn seed_with(
     ];
     for (id, contract, cents, offset, status) in invoices {
         let due = day(offset);
-        let free_field = format!("{:025}", 1_000_000_000_i64 + i64::from(id));
+        let free_field = format!("{:025}", 1_000_000_000_i64 + id);
         let barcode = boleto::barcode("001", '9', Some(due), cents as u64, &free_field);
         let linha = barcode.as_deref().and_then(boleto::linha_digitavel);
         let pix = pix::build(&pix::PixPayload {
