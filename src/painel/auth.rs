@@ -286,7 +286,8 @@ pub async fn login(
         }
         Ok(SignIn::Refused) => {
             state.painel.address_failed(ip);
-            tracing::warn!(agente = %login, endereco = %ip, "painel: senha ou login incorretos");
+            // Not the login typed: a password typed in the wrong field would land in the log.
+            tracing::warn!(endereco = %ip, "painel: senha ou login incorretos");
             login_form(
                 &state,
                 &headers,
