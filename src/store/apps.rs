@@ -187,13 +187,26 @@ pub async fn authenticate(
     name: &str,
     token: &str,
 ) -> Result<Option<App>, sqlx::Error> {
-    let row: Option<AppAuthRow> = sqlx::query_as(
-        "SELECT id, name, token_hash, allowed_functions, allowed_networks FROM apps \
-         WHERE name = $1 AND enabled = 1",
-    )
-    .bind(name)
-    .fetch_optional(&store.pool)
-    .await?;
+    const SQL: &str = "SELECT id, name, token_hash, allowed_functions, allowed_networks \
+         FROM apps WHERE name = $1 AND enabled = 1";
+    let local = store.local.as_ref().and_then(|local| {
+        local.read(|conn| {
+            let mut stmt = conn.prepare_cached(SQL)?;
+            let mut rows = stmt.query_map(rusqlite::named_params! { "$1": name }, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.next().transpose()
+        })
+    });
+    let row: Option<AppAuthRow> = match local {
+        Some(row) => row,
+        None => {
+            sqlx::query_as(SQL)
+                .bind(name)
+                .fetch_optional(&store.pool)
+                .await?
+        }
+    };
     let given = hash_token(token);
     Ok(match row {
         // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.

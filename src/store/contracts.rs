@@ -137,3 +137,110 @@ pub async fn nas_unreachable(store: &Store, nas_id: i64) -> Result<bool, sqlx::E
         .await?;
     Ok(reachable == Some(0))
 }
+
+/// A contract as `consultacliente` shows it: with its open balance, this month's promises and
+/// its first internet service, read in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Summary {
+    #[sqlx(flatten)]
+    pub contract: Contract,
+    pub open_cents: Option<i64>,
+    pub open_count: i64,
+    pub promised: i64,
+    pub login: Option<String>,
+    pub plan_name: Option<String>,
+}
+
+/// `$1`: the document or the contract id; `$2`: the local month, `YYYY-MM`. A macro, so
+/// that each query's text is one literal (`concat!`).
+macro_rules! summary_select {
+    () => {
+        "SELECT c.id, c.customer_id, cu.name AS customer_name, \
+     cu.document, c.status, c.status_mode, c.pop_id, p.name AS pop_name, c.due_day, \
+     (SELECT CAST(SUM(i.amount_cents) AS BIGINT) FROM invoices i \
+       WHERE i.contract_id = c.id AND i.status = 'open') AS open_cents, \
+     (SELECT COUNT(*) FROM invoices i WHERE i.contract_id = c.id AND i.status = 'open') \
+       AS open_count, \
+     (SELECT COUNT(*) FROM promises pr WHERE pr.contract_id = c.id AND pr.local_month = $2) \
+       AS promised, \
+     (SELECT s.login FROM internet_services s WHERE s.contract_id = c.id \
+       ORDER BY s.id LIMIT 1) AS login, \
+     (SELECT pl.name FROM internet_services s LEFT JOIN plans pl ON pl.id = s.plan_id \
+       WHERE s.contract_id = c.id ORDER BY s.id LIMIT 1) AS plan_name \
+     FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
+     LEFT JOIN pops p ON p.id = c.pop_id"
+    };
+}
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
+    Ok(Summary {
+        contract: Contract {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            customer_name: r.get(2)?,
+            document: r.get(3)?,
+            status: r.get(4)?,
+            status_mode: r.get(5)?,
+            pop_id: r.get(6)?,
+            pop_name: r.get(7)?,
+            due_day: r.get(8)?,
+        },
+        open_cents: r.get(9)?,
+        open_count: r.get(10)?,
+        promised: r.get(11)?,
+        login: r.get(12)?,
+        plan_name: r.get(13)?,
+    })
+}
+
+/// Every contract of the customers holding this normalized document, by contract id.
+pub async fn summaries_by_document(
+    store: &Store,
+    document: &str,
+    month: &str,
+) -> Result<Vec<Summary>, sqlx::Error> {
+    let sql = concat!(summary_select!(), " WHERE cu.document = $1 ORDER BY c.id");
+    if let Some(found) = store.local.as_ref().and_then(|local| {
+        local.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(
+                rusqlite::named_params! { "$1": document, "$2": month },
+                summary_from_row,
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
+    }) {
+        return Ok(found);
+    }
+    sqlx::query_as(sql)
+        .bind(document)
+        .bind(month)
+        .fetch_all(&store.pool)
+        .await
+}
+
+/// One contract, by id.
+pub async fn summary_by_id(
+    store: &Store,
+    id: i64,
+    month: &str,
+) -> Result<Option<Summary>, sqlx::Error> {
+    let sql = concat!(summary_select!(), " WHERE c.id = $1");
+    if let Some(found) = store.local.as_ref().and_then(|local| {
+        local.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query_map(
+                rusqlite::named_params! { "$1": id, "$2": month },
+                summary_from_row,
+            )?;
+            rows.next().transpose()
+        })
+    }) {
+        return Ok(found);
+    }
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(month)
+        .fetch_optional(&store.pool)
+        .await
+}

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod health;
 pub mod idempotency;
 pub mod invoices;
+pub mod local_reads;
 pub mod maintenances;
 pub mod messages;
 pub mod notifications;
@@ -20,6 +21,9 @@ pub mod painel;
 pub mod promises;
 pub mod protocols;
 pub mod tickets;
+mod write;
+
+pub use write::WriteTx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +31,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::{Any, Executor};
 
 pub type Db = Any;
 pub type Conn = sqlx::AnyConnection;
@@ -94,10 +97,12 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
-    /// SQLite allows one writer: writers of this process queue here instead of spinning in
-    /// SQLite's busy handler. Other processes (the CLI) are covered by `busy_timeout`.
-    /// PostgreSQL needs no such lock: rows are locked where the rules need it.
-    write_lock: Arc<Mutex<()>>,
+    /// SQLite allows one writer: writers of this process queue here (and commit in groups)
+    /// instead of spinning in SQLite's busy handler. Other processes (the CLI) are covered
+    /// by `busy_timeout`. PostgreSQL needs none: rows are locked where the rules need it.
+    writers: Arc<write::GroupCommit>,
+    /// SQLite file: the hot reads run on the request's thread (see `local_reads`).
+    pub local: Option<local_reads::LocalReads>,
 }
 
 /// How the pool is opened.
@@ -107,31 +112,6 @@ pub struct StoreOptions {
     /// SQLite only: the largest the database may grow, in pages (`PRAGMA max_page_count`).
     /// Full, a write fails (`503`) and nothing is corrupted.
     pub sqlite_max_pages: Option<u64>,
-}
-
-/// A write transaction; on SQLite it holds the process's write lock until it ends.
-pub struct WriteTx {
-    pub tx: Transaction<'static, Db>,
-    _guard: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = Transaction<'static, Db>;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
 }
 
 impl Store {
@@ -202,9 +182,13 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
         let store = Store {
+            writers: write::GroupCommit::new(pool.clone()),
+            local: match backend {
+                Backend::Sqlite => local_reads::LocalReads::for_url(url),
+                Backend::Postgres => None,
+            },
             pool,
             backend,
-            write_lock: Arc::new(Mutex::new(())),
         };
         store.ensure_link_key().await?;
         Ok(store)
@@ -232,28 +216,14 @@ impl Store {
         Ok(())
     }
 
-    /// Begins a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so that a transaction that reads before writing never fails with
-    /// a stale snapshot.
+    /// Begins a write transaction. On SQLite it waits for this process's turn to write and
+    /// joins the current commit group (see `write`); the group holds SQLite's write lock
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before writing never fails with a
+    /// stale snapshot.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => {
-                let guard = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    self.write_lock.clone().lock_owned(),
-                )
-                .await
-                .map_err(|_| sqlx::Error::PoolTimedOut)?;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx {
-                    tx,
-                    _guard: Some(guard),
-                })
-            }
-            Backend::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _guard: None,
-            }),
+            Backend::Sqlite => self.writers.begin().await,
+            Backend::Postgres => Ok(WriteTx::own(self.pool.begin().await?)),
         }
     }
 

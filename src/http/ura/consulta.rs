@@ -5,8 +5,7 @@ use serde_json::{Map, Value, json};
 use super::Ctx;
 use crate::domain::{document, money, status};
 use crate::http::error::ApiError;
-use crate::store::contracts::{self, Contract};
-use crate::store::promises;
+use crate::store::contracts::{self, Summary};
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     let id = ctx.params.int("contrato")?;
@@ -15,30 +14,30 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request("Informe cpfcnpj ou contrato."));
     }
     let store = &ctx.state.store;
-    let found: Vec<Contract> = match id {
-        Some(id) => {
-            let mut conn = store.pool.acquire().await?;
-            ctx.find_contract(&mut conn, id)
-                .await?
-                .into_iter()
-                .collect()
-        }
+    let month = ctx.month();
+    let found: Vec<Summary> = match id {
+        Some(id) => contracts::summary_by_id(store, id, &month)
+            .await?
+            // Given both, the contract must belong to that document.
+            .filter(|s| match given_document {
+                None => true,
+                Some(given) => {
+                    document::parse(given).is_some_and(|d| d.as_str() == s.contract.document)
+                }
+            })
+            .into_iter()
+            .collect(),
         None => match given_document.and_then(document::parse) {
-            Some(doc) => contracts::by_document(store, doc.as_str()).await?,
+            Some(doc) => contracts::summaries_by_document(store, doc.as_str(), &month).await?,
             None => Vec::new(),
         },
     };
     if found.is_empty() {
         return Ok(json!({ "contratos": [] }));
     }
-    let month = ctx.month();
-    let mut conn = store.pool.acquire().await?;
     let mut list = Vec::with_capacity(found.len());
-    for contract in &found {
-        let services = contracts::services(&mut conn, contract.id).await?;
-        let balance = contracts::open_balance(&mut conn, contract.id).await?;
-        let promised = promises::count_in_month(&mut conn, contract.id, &month).await?;
-        let first = services.first();
+    for summary in &found {
+        let contract = &summary.contract;
         let mut item = Map::new();
         item.insert("contratoId".into(), json!(contract.id));
         item.insert("razaoSocial".into(), json!(contract.customer_name));
@@ -52,17 +51,20 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             json!(status::display(contract.status)),
         );
         item.insert("contratoStatusModo".into(), json!(contract.status_mode));
-        item.insert("contratoValorAberto".into(), money::reais(balance.cents));
-        item.insert("promessasPagamentoMes".into(), json!(promised));
-        item.insert("contratoTitulosAReceber".into(), json!(balance.count));
+        item.insert(
+            "contratoValorAberto".into(),
+            money::reais(summary.open_cents.unwrap_or(0)),
+        );
+        item.insert("promessasPagamentoMes".into(), json!(summary.promised));
+        item.insert("contratoTitulosAReceber".into(), json!(summary.open_count));
         item.insert("clienteId".into(), json!(contract.customer_id));
         item.insert(
             "servico_login".into(),
-            json!(first.map(|s| s.login.as_str()).unwrap_or("")),
+            json!(summary.login.as_deref().unwrap_or("")),
         );
         item.insert(
             "servico_plano".into(),
-            json!(first.and_then(|s| s.plan_name.as_deref()).unwrap_or("")),
+            json!(summary.plan_name.as_deref().unwrap_or("")),
         );
         item.insert("popId".into(), json!(contract.pop_id));
         item.insert("popNome".into(), json!(contract.pop_name));
