@@ -116,7 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .on_response(|response: &Response, latency: Duration, _span: &Span| {
                     tracing::info!(
                         status = response.status().as_u16(),
-                        ms = latency.as_secs_f64() * 1000.0,
+                        // Microseconds as a whole number: `ms=0.08770199999999999` read badly.
+                        us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
                         "resposta"
                     );
                 }),

@@ -139,7 +139,7 @@ pub async fn nas_unreachable(store: &Store, nas_id: i64) -> Result<bool, sqlx::E
 }
 
 /// A contract as `consultacliente` shows it: with its open balance, this month's promises and
-/// its first internet service, read in one query.
+/// its first internet service (lowest id), read in one query.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Summary {
     #[sqlx(flatten)]
@@ -163,12 +163,12 @@ macro_rules! summary_select {
        AS open_count, \
      (SELECT COUNT(*) FROM promises pr WHERE pr.contract_id = c.id AND pr.local_month = $2) \
        AS promised, \
-     (SELECT s.login FROM internet_services s WHERE s.contract_id = c.id \
-       ORDER BY s.id LIMIT 1) AS login, \
-     (SELECT pl.name FROM internet_services s LEFT JOIN plans pl ON pl.id = s.plan_id \
-       WHERE s.contract_id = c.id ORDER BY s.id LIMIT 1) AS plan_name \
+     s.login AS login, pl.name AS plan_name \
      FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
-     LEFT JOIN pops p ON p.id = c.pop_id"
+     LEFT JOIN pops p ON p.id = c.pop_id \
+     LEFT JOIN internet_services s ON s.id = \
+       (SELECT MIN(s1.id) FROM internet_services s1 WHERE s1.contract_id = c.id) \
+     LEFT JOIN plans pl ON pl.id = s.plan_id"
     };
 }
 
