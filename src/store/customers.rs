@@ -89,6 +89,38 @@ fn bind_all<'q, O>(
     query
 }
 
+/// Runs a query on the request's thread (SQLite, see `local_reads`), or else through the pool.
+async fn fetch_all<O>(
+    store: &Store,
+    sql: String,
+    binds: &[Bind],
+    from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<O>,
+) -> Result<Vec<O>, sqlx::Error>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let local = store.local.as_ref().and_then(|local| {
+        local.read(|conn| {
+            let values = binds.iter().map(|b| match b {
+                Bind::Int(v) => rusqlite::types::Value::Integer(*v),
+                Bind::Text(v) => rusqlite::types::Value::Text(v.clone()),
+            });
+            // `$n` are numbered in the order they appear, so they bind by position.
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), from_row)?;
+            rows.collect::<rusqlite::Result<Vec<O>>>()
+        })
+    });
+    match local {
+        Some(rows) => Ok(rows),
+        None => {
+            bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), binds)
+                .fetch_all(&store.pool)
+                .await
+        }
+    }
+}
+
 fn page_sql(filter: &Filter) -> (String, Vec<Bind>) {
     let (clause, mut binds) = conditions(filter);
     let n = binds.len();
@@ -119,17 +151,21 @@ pub async fn page(
 ) -> Result<(Vec<Customer>, i64), sqlx::Error> {
     let (clause, binds) = conditions(filter);
     let count_sql = format!("SELECT COUNT(*) FROM customers cu{clause}");
-    let (total,): (i64,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(count_sql)), &binds)
-        .fetch_one(&store.pool)
-        .await?;
+    let counted: Vec<(i64,)> = fetch_all(store, count_sql, &binds, |r| Ok((r.get(0)?,))).await?;
+    let total = counted.first().map_or(0, |c| c.0);
     if total <= offset {
         return Ok((Vec::new(), total));
     }
     let (sql, binds) = page_sql(filter);
     let binds = with_paging(binds, offset, limit);
-    let rows = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
-        .fetch_all(&store.pool)
-        .await?;
+    let rows = fetch_all(store, sql, &binds, |r| {
+        Ok(Customer {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            document: r.get(2)?,
+        })
+    })
+    .await?;
     Ok((rows, total))
 }
 
@@ -148,9 +184,14 @@ pub async fn contracts_of(
         placeholders.join(", ")
     );
     let binds: Vec<Bind> = customer_ids.iter().map(|id| Bind::Int(*id)).collect();
-    bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
-        .fetch_all(&store.pool)
-        .await
+    fetch_all(store, sql, &binds, |r| {
+        Ok(ContractLine {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            status: r.get(2)?,
+        })
+    })
+    .await
 }
 
 /// The database's plan for the page query (tests check that searches use an index).

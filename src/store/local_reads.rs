@@ -92,9 +92,10 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    // A page cache of 16 MiB (SQLite's default is 2 MiB): fewer re-reads of the indexes'
-    // upper pages from the OS; there are as many of these connections as runtime threads.
-    conn.pragma_update(None, "cache_size", -16_384)?;
+    // A page cache of 8 MiB (SQLite's default is 2 MiB): fewer re-reads of the indexes'
+    // upper pages from the OS; there are as many of these connections as runtime threads,
+    // and the server's memory under load is meant to stay under 150 MiB.
+    conn.pragma_update(None, "cache_size", -8_192)?;
     // Read-only: also refuse writes that a bug might send this way.
     conn.pragma_update(None, "query_only", true)?;
     Ok(conn)
