@@ -1,130 +1,204 @@
-//! Builds the server from settings and runs it until the shutdown future resolves.
+//! Assembles the server from settings: the store, the services, the routers of each
+//! transport with the slice of state each needs (`FromRef`), the background jobs, and one
+//! `CancellationToken` tree that stops them. Nothing imports this module.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use axum::Router;
+use axum::extract::FromRef;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
+use crate::admin::AdminState;
+use crate::http::limits::Limits;
+use crate::http::observe::ObserveState;
+use crate::http::state::UraState;
+use crate::jobs::{self, Jobs};
 use crate::network::coa::CoaClient;
-use crate::network::sessions::Sessions;
+use crate::network::nas::NasClient;
 use crate::notify::Notifier;
+use crate::notify::invoice_doc::InvoiceDocument;
 use crate::notify::links::LinkSigner;
+use crate::notify::live::LiveHub;
+use crate::notify::outbox::Outbox;
 use crate::notify::templates::Templates;
+use crate::observe::audit::{Entry, Recorder};
+use crate::observe::metrics::Metrics;
+use crate::painel::PainelState;
+use crate::services::nas_health::NasHealth;
+use crate::services::promise_expiry::PromiseExpiry;
 use crate::settings::Settings;
 use crate::store::health::DbHealth;
+use crate::store::radacct::Sessions;
 use crate::store::{Backend, Store};
 
-/// Everything a request handler needs.
+/// The assembled server: each transport's state, the jobs' services, and the stop tree.
+#[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub settings: Settings,
-    pub tz: Tz,
-    pub notifier: Notifier,
-    /// Where open RADIUS sessions are read from.
-    pub sessions: Sessions,
-    /// RFC 5176 requests to the NAS.
-    pub coa: CoaClient,
-    /// Whether the database answers (PostgreSQL is watched; SQLite is always up).
-    pub db_health: Arc<DbHealth>,
-    /// Message templates (built in, or the operator's).
-    pub templates: Templates,
-    /// Signs the links to invoice PDFs.
-    pub links: LinkSigner,
-    /// Turns true when the server stops, ending its background tasks.
-    pub stopping: tokio::sync::watch::Sender<bool>,
-    /// When each app was last recorded as used, to write that at most once a minute.
-    pub app_seen: Mutex<HashMap<i64, Instant>>,
-    /// The agents' console: live streams and sign-in throttling.
-    pub painel: crate::painel::PainelState,
-    /// Prometheus metrics of this process.
-    pub metrics: crate::observe::metrics::Metrics,
-    /// Queues audit entries for the writer task.
-    pub audit: crate::observe::audit::Recorder,
-    /// The queue's other end, taken by the writer task that `serve` starts.
-    pub audit_queue: Mutex<Option<tokio::sync::mpsc::Receiver<crate::observe::audit::Entry>>>,
-    /// Requests per app and per address, authentication failures per address.
-    pub limits: crate::http::limits::Limits,
+    pub ura: Arc<UraState>,
+    pub admin: Arc<AdminState>,
+    pub painel: Arc<PainelState>,
+    pub observe: ObserveState,
+    pub metrics: Arc<Metrics>,
+    pub jobs: Jobs,
+    pub limits: Arc<Limits>,
+    pub notifier: Arc<Notifier>,
+    /// Cancelled once the requests in flight are done: jobs, relays and the audit writer end.
+    pub stop: CancellationToken,
+    /// A child of `stop`, cancelled as soon as the server begins to stop: live streams end
+    /// and `/readyz` says so, so that the graceful shutdown is not held open.
+    pub closing: CancellationToken,
+    audit_queue: Arc<Mutex<Option<tokio::sync::mpsc::Receiver<Entry>>>>,
+}
+
+impl FromRef<AppState> for Arc<UraState> {
+    fn from_ref(app: &AppState) -> Self {
+        app.ura.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<AdminState> {
+    fn from_ref(app: &AppState) -> Self {
+        app.admin.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<PainelState> {
+    fn from_ref(app: &AppState) -> Self {
+        app.painel.clone()
+    }
+}
+
+impl FromRef<AppState> for ObserveState {
+    fn from_ref(app: &AppState) -> Self {
+        app.observe.clone()
+    }
 }
 
 impl AppState {
     pub async fn new(store: Store, mut settings: Settings) -> anyhow::Result<AppState> {
         settings.validate().map_err(anyhow::Error::msg)?;
         let tz = settings.tz().map_err(anyhow::Error::msg)?;
-        let notifier = Notifier::from_settings(&settings)?;
+        let settings = Arc::new(settings);
+        let stop = CancellationToken::new();
+        let closing = stop.child_token();
+        let notifier = Arc::new(Notifier::from_settings(&settings)?);
         let sessions = Sessions::connect(&store, settings.radacct_url.as_deref()).await?;
-        let (stopping, stop_rx) = tokio::sync::watch::channel(false);
         let db_health = match store.backend {
-            Backend::Postgres => DbHealth::watch_postgres(settings.database_url.clone(), stop_rx),
+            Backend::Postgres => {
+                DbHealth::watch_postgres(settings.database_url.clone(), stop.clone())
+            }
             Backend::Sqlite => DbHealth::always_up(),
         };
-        let templates = Templates::load(settings.fatura.templates.as_deref())?;
+        let templates = Arc::new(Templates::load(settings.fatura.templates.as_deref())?);
         let links = LinkSigner::load(&store, settings.links_chave.as_deref()).await?;
         let coa = CoaClient::new(
             Duration::from_secs_f64(settings.nas.timeout.clamp(0.01, 30.0)),
             settings.nas.tentativas.min(10),
         )?;
-        let (audit, audit_rx) = crate::observe::audit::Recorder::new();
-        let settings_limits = settings.limites.clone();
-        let state = AppState {
-            store,
-            settings,
+        let nas = NasClient {
+            store: store.clone(),
+            sessions: sessions.clone(),
+            coa: coa.clone(),
+        };
+        let document = InvoiceDocument::from_settings(&settings, tz);
+        let outbox = Outbox {
+            store: store.clone(),
+            notifier: notifier.clone(),
+            document: document.clone(),
+            settings: settings.fatura.clone(),
+        };
+        let (audit, audit_rx) = Recorder::new();
+        let metrics = Arc::new(Metrics::default());
+        let limits = Arc::new(Limits::new(&settings.limites).map_err(anyhow::Error::msg)?);
+        let live = LiveHub::default();
+        let ura = Arc::new(UraState {
+            store: store.clone(),
+            settings: settings.clone(),
             tz,
-            notifier,
-            sessions,
-            coa,
-            db_health,
             templates,
             links,
-            stopping,
-            app_seen: Mutex::new(HashMap::new()),
-            painel: crate::painel::PainelState::default(),
-            metrics: crate::observe::metrics::Metrics::default(),
+            document,
+            sessions: sessions.clone(),
+            nas: nas.clone(),
+            outbox: outbox.clone(),
+            live: live.clone(),
+            db_health,
+            limits: limits.clone(),
+            metrics: metrics.clone(),
             audit,
-            audit_queue: Mutex::new(Some(audit_rx)),
-            limits: crate::http::limits::Limits::new(&settings_limits)
-                .map_err(anyhow::Error::msg)?,
+            app_seen: Mutex::new(HashMap::new()),
+        });
+        let admin = Arc::new(AdminState {
+            store: store.clone(),
+            settings: settings.clone(),
+            tz,
+        });
+        let painel = Arc::new(PainelState::new(
+            store.clone(),
+            settings.clone(),
+            tz,
+            sessions,
+            metrics.clone(),
+            live,
+            closing.clone(),
+        ));
+        let observe = ObserveState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+            metrics_token: settings.metricas_token.clone(),
+            stop: closing.clone(),
         };
-        Ok(state)
+        let jobs = Jobs {
+            store: store.clone(),
+            expiry: PromiseExpiry {
+                store: store.clone(),
+                radius: settings.radius.clone(),
+                tz,
+                nas,
+            },
+            outbox,
+            nas_health: NasHealth {
+                store: store.clone(),
+                coa,
+                every_seconds: settings.nas.verificar_saude,
+            },
+            audit_days: settings.auditoria.dias,
+            expiry_every: jobs::period(settings.promessa.verificar_expiracao),
+            outbox_every: jobs::period(settings.fatura.reenviar),
+            health_every: jobs::period(settings.nas.verificar_saude),
+        };
+        Ok(AppState {
+            ura,
+            admin,
+            painel,
+            observe,
+            metrics,
+            jobs,
+            limits,
+            notifier,
+            stop,
+            closing,
+            audit_queue: Arc::new(Mutex::new(Some(audit_rx))),
+        })
     }
 
-    /// The operator's local date of an instant.
-    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
-        t.with_timezone(&self.tz).date_naive()
-    }
-
-    /// `scheme://host` plus the base path: `public_url` when set, else from the request's
-    /// `Host` (and `X-Forwarded-Proto` behind a proxy).
-    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
-        if let Some(url) = self
-            .settings
-            .public_url
-            .as_deref()
-            .filter(|u| !u.trim().is_empty())
-        {
-            return url.trim().trim_end_matches('/').to_string();
-        }
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let host = header("host").unwrap_or("localhost");
-        let scheme = match header("x-forwarded-proto") {
-            _ if self.settings.tls.files().is_some() => "https",
-            Some("https") => "https",
-            _ => "http",
-        };
-        format!("{scheme}://{host}{}", self.settings.base_path)
-    }
-
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.settings.request_timeout.clamp(0.1, 3600.0))
+    /// Every route of the server, with the layers they all pass through.
+    pub fn router(&self) -> Router {
+        let settings = &self.ura.settings;
+        let routes: Router<AppState> = Router::new()
+            .merge(crate::http::ura_router(&settings.cors.origens))
+            .merge(crate::painel::router())
+            .merge(crate::http::operator_router())
+            .merge(crate::admin::router())
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.metrics.clone(),
+                crate::http::observe::track,
+            ));
+        crate::http::finish(routes.with_state(self.clone()), settings)
     }
 }
 
@@ -135,7 +209,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(AppState::new(store.clone(), settings).await?);
+    let state = AppState::new(store.clone(), settings).await?;
+    let settings = state.ura.settings.clone();
     let audit_rx = state
         .audit_queue
         .lock()
@@ -143,27 +218,41 @@ pub async fn serve(
         .take()
         .ok_or_else(|| anyhow::anyhow!("fila de auditoria já em uso"))?;
     tracing::info!("{}", state.notifier.describe());
-    let router = crate::http::router(state.clone());
-    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let router = state.router();
     let audit_writer = tokio::spawn(crate::observe::audit::writer(
         store.clone(),
         audit_rx,
-        jobs_stopped.clone(),
+        state.stop.clone(),
     ));
-    let jobs = crate::jobs::spawn_all(state.clone(), jobs_stopped);
-    let relay = (state.store.backend == Backend::Postgres)
-        .then(|| tokio::spawn(crate::painel::live::relay_postgres(state.clone())));
+    let mut background = state.jobs.spawn(&state.stop);
+    let limits = state.limits.clone();
+    background.push(jobs::every(
+        Duration::from_secs(3600),
+        state.stop.clone(),
+        move || {
+            let limits = limits.clone();
+            async move { limits.tidy() }
+        },
+    ));
+    if store.backend == Backend::Postgres {
+        let url = settings.database_url.clone();
+        let stop = state.stop.clone();
+        let live = state.painel.live.clone();
+        background.push(tokio::spawn(async move {
+            crate::store::painel::relay_notifications(&url, stop, || live.notify()).await
+        }));
+    }
     // Live streams never end by themselves: they are told to as soon as the server begins to
     // stop, so that the requests in flight can finish.
-    let closing = state.clone();
+    let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
-        let _ = closing.painel.closing.send(true);
+        closing.cancel();
     };
     let addr = listener.local_addr()?;
-    match state.settings.tls.files() {
+    match settings.tls.files() {
         None => {
-            tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em http://{addr}");
+            tracing::info!(%addr, base_path = %settings.base_path, "ura escutando em http://{addr}");
             axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -183,7 +272,7 @@ pub async fn serve(
                         key.display()
                     )
                 })?;
-            tracing::info!(%addr, base_path = %state.settings.base_path, "ura escutando em https://{addr}");
+            tracing::info!(%addr, base_path = %settings.base_path, "ura escutando em https://{addr}");
             let handle = axum_server::Handle::new();
             let stopper = handle.clone();
             tokio::spawn(async move {
@@ -196,13 +285,9 @@ pub async fn serve(
                 .await?;
         }
     }
-    let _ = stop_jobs.send(true);
-    let _ = state.stopping.send(true);
-    for job in jobs {
-        let _ = job.await;
-    }
-    if let Some(relay) = relay {
-        let _ = relay.await;
+    state.stop.cancel();
+    for task in background {
+        let _ = task.await;
     }
     // Entries of the last requests are written before the pool closes.
     let _ = audit_writer.await;

@@ -355,14 +355,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = settings(config, &db, None)?;
             let store = open(&settings).await?;
-            let state = crate::app::AppState::new(store.clone(), settings).await?;
+            let tz = settings.tz().map_err(anyhow::Error::msg)?;
+            let document =
+                crate::notify::invoice_doc::InvoiceDocument::from_settings(&settings, tz);
             let Some(inv) = crate::store::invoices::by_id(&store, id).await? else {
                 anyhow::bail!("fatura {id} não encontrada");
             };
-            let bytes = crate::http::pdf::invoice_pdf(&state, &inv, chrono::Utc::now())?;
+            let bytes = document.render(&inv, chrono::Utc::now())?;
             let path = saida.unwrap_or_else(|| PathBuf::from(format!("fatura-{id}.pdf")));
             std::fs::write(&path, bytes)?;
-            let _ = state.stopping.send(true);
             eprintln!("PDF da fatura {id} gravado em {}", path.display());
             Ok(())
         }
@@ -372,7 +373,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = settings(config, &db, None)?;
             let store = open(&settings).await?;
             let mut tx = store.write().await?;
-            let report = crate::network::radius::sync_all(&mut tx, &settings.radius).await?;
+            let report = crate::store::radius::sync_all(&mut tx, &settings.radius).await?;
             tx.commit().await?;
             eprintln!(
                 "FreeRADIUS sincronizado: {} plano(s), {} contrato(s)",
@@ -419,20 +420,7 @@ async fn nas_sim(listen: &str, secret: &str, sessions: &[String]) -> anyhow::Res
 /// `radacct` shows open there, and points the NAS rows at them.
 async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas_sim::NasSim>> {
     use crate::network::nas_sim::{Behavior, NasSim};
-    let rows: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, nasname, secret FROM nas ORDER BY id")
-            .fetch_all(&store.pool)
-            .await?;
-    let sessions_sql = match store.backend {
-        crate::store::Backend::Postgres => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE host(nasipaddress) = $1 AND acctstoptime IS NULL"
-        }
-        crate::store::Backend::Sqlite => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE nasipaddress = $1 AND acctstoptime IS NULL"
-        }
-    };
+    let rows = crate::store::nas::secrets(store).await?;
     let mut sims = Vec::new();
     for (id, nasname, secret) in rows {
         let Ok(ip) = nasname.parse::<std::net::IpAddr>() else {
@@ -446,18 +434,11 @@ async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas
             secret.as_bytes().to_vec(),
             Behavior::Normal,
         )?;
-        let held: Vec<(String, String)> = sqlx::query_as(sessions_sql)
-            .bind(&nasname)
-            .fetch_all(&store.pool)
-            .await?;
+        let held = crate::store::radacct::open_at(store, &nasname).await?;
         for (login, session) in held {
             sim.hold(&login, &session);
         }
-        sqlx::query("UPDATE nas SET coa_port = $1, check_method = 'coa' WHERE id = $2")
-            .bind(i64::from(sim.addr().port()))
-            .bind(id)
-            .execute(&store.pool)
-            .await?;
+        crate::store::nas::point_at(store, id, sim.addr().port()).await?;
         sims.push(sim);
     }
     Ok(sims)

@@ -6,9 +6,9 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{boleto, pix};
-use crate::network::radius;
 use crate::settings::RadiusSettings;
 use crate::store::protocols::{self, Owner};
+use crate::store::radius;
 use crate::store::{Backend, Store, ts};
 
 /// Provider facts used in the demo's invoices.

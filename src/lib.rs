@@ -13,6 +13,6 @@ pub mod network;
 pub mod notify;
 pub mod observe;
 pub mod painel;
-pub mod pdf;
+pub mod services;
 pub mod settings;
 pub mod store;

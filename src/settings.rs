@@ -403,6 +403,33 @@ fn env_key(key: &str) -> String {
 }
 
 impl Settings {
+    /// `scheme://host` plus the base path: `public_url` when set, else from the request's
+    /// `Host` (and `X-Forwarded-Proto` behind a proxy).
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            return url.trim().trim_end_matches('/').to_string();
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let host = header("host").unwrap_or("localhost");
+        let scheme = match header("x-forwarded-proto") {
+            _ if self.tls.files().is_some() => "https",
+            Some("https") => "https",
+            _ => "http",
+        };
+        format!("{scheme}://{host}{}", self.base_path)
+    }
+
+    /// How long a request may take before it is answered `503`.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.request_timeout.clamp(0.1, 3600.0))
+    }
+
     /// Defaults < file < environment. `file` None means `ura.toml` if it exists.
     pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
@@ -447,7 +474,7 @@ impl Settings {
         if self.tls.certificado.is_some() != self.tls.chave.is_some() {
             return Err("tls: informe certificado e chave, ou nenhum dos dois".into());
         }
-        crate::http::limits::parse_networks(&self.limites.proxies_confiaveis)
+        parse_networks(&self.limites.proxies_confiaveis)
             .map_err(|e| format!("limites.proxies_confiaveis: {e}"))?;
         self.tz()?;
         let base = self.base_path.trim().trim_end_matches('/');
@@ -476,6 +503,19 @@ impl Settings {
             .parse::<chrono_tz::Tz>()
             .map_err(|_| format!("fuso horário desconhecido: {}", self.timezone))
     }
+}
+
+/// Parses a list of networks (`10.0.0.0/8`, `192.168.1.10`); the error names the bad one.
+pub fn parse_networks(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("rede inválida: {s:?} (use 10.0.0.0/8 ou 192.168.1.10)"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

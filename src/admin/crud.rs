@@ -8,18 +8,18 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use super::resource::{self, Field, Kind, Problem, Resource, Val, field_error};
-use super::resources::{self, CONTRACTS, CUSTOMERS, INVOICES, PLANS, SERVICES};
-use super::{authenticate, db_error, error, ok, paging};
-use crate::app::AppState;
+use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::domain::{money, payment_data};
-use crate::network::radius;
-use crate::store::{Conn, ts};
+use crate::services::settle::{Settled, Settlement};
+use crate::store::radius;
+use crate::store::resource::{self, Field, Kind, Problem, Resource, Val, field_error};
+use crate::store::resources::{self, CONTRACTS, CUSTOMERS, INVOICES, PLANS, SERVICES};
+use crate::store::{Conn, admin_hooks, ts};
 
 /// A refusal, answered as `{"detail": ...}` by the handler.
 struct Reject(StatusCode, String);
@@ -58,22 +58,11 @@ fn not_found(resource: &Resource, id: impl std::fmt::Display) -> Response {
 fn problem(p: Problem) -> Response {
     match p {
         Problem::Invalid(message) => error(StatusCode::BAD_REQUEST, &message),
-        Problem::Db(e) if is_unique_violation(&e) => error(
+        Problem::Db(e) if crate::store::is_unique_violation(&e) => error(
             StatusCode::CONFLICT,
             "Já existe um registro com este id ou valor único.",
         ),
         Problem::Db(e) => db_error(e),
-    }
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            // PostgreSQL 23505; SQLite 2067 (UNIQUE) and 1555 (PRIMARY KEY).
-            code == "23505" || code == "2067" || code == "1555"
-        }
-        _ => false,
     }
 }
 
@@ -94,14 +83,11 @@ fn body_object(body: &Bytes) -> Result<Map<String, Value>, Reject> {
 
 /// `GET /admin/api/v1/{recurso}`: filters by the resource's filterable fields.
 pub async fn list(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Path(path): Path<String>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let resource = match resource_of(&path) {
         Ok(r) => r,
         Err(r) => return r.answer(),
@@ -111,7 +97,7 @@ pub async fn list(
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
     let result = async {
-        let mut conn = state.store.pool.acquire().await?;
+        let mut conn = state.store.acquire().await?;
         let mut filters = Vec::new();
         for (key, value) in &query {
             if matches!(key.as_str(), "offset" | "limit") {
@@ -157,12 +143,7 @@ async fn decorate(
     if std::ptr::eq(resource, &CUSTOMERS)
         && let Some(id) = row.get("id").and_then(Value::as_i64)
     {
-        let contacts: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, value FROM customer_contacts WHERE customer_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let contacts = admin_hooks::contacts(conn, id).await?;
         let list: Vec<Value> = contacts
             .into_iter()
             .map(|(kind, value)| json!({ "tipo": contact_kind_name(&kind), "valor": value }))
@@ -186,13 +167,10 @@ async fn read_one(
 
 /// `GET /admin/api/v1/{recurso}/{id}`
 pub async fn get(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Path((path, id)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let resource = match resource_of(&path) {
         Ok(r) => r,
         Err(r) => return r.answer(),
@@ -202,7 +180,7 @@ pub async fn get(
         Err(r) => return r.answer(),
     };
     let result = async {
-        let mut conn = state.store.pool.acquire().await?;
+        let mut conn = state.store.acquire().await?;
         read_one(&mut conn, resource, id).await
     }
     .await;
@@ -215,35 +193,32 @@ pub async fn get(
 
 /// `POST /admin/api/v1/{recurso}`: the provider's own `id` may be given.
 pub async fn create(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
     Path(path): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    write(state, path, None, headers, body).await
+    write(state, admin, path, None, body).await
 }
 
 /// `PATCH|PUT /admin/api/v1/{recurso}/{id}`: changes the fields given.
 pub async fn update(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
     Path((path, id)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    write(state, path, Some(id), headers, body).await
+    write(state, admin, path, Some(id), body).await
 }
 
 async fn write(
-    state: Arc<AppState>,
+    state: Arc<AdminState>,
+    admin: AdminToken,
     path: String,
     id: Option<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let who = match authenticate(&state, &headers).await {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
+    let who = admin.name;
     let resource = match resource_of(&path) {
         Ok(r) => r,
         Err(r) => return r.answer(),
@@ -280,7 +255,7 @@ async fn write(
 }
 
 async fn write_in_tx(
-    state: &AppState,
+    state: &AdminState,
     resource: &'static Resource,
     id: Option<i64>,
     body: &Map<String, Value>,
@@ -349,20 +324,7 @@ async fn write_in_tx(
         }
     };
     if let Some(contacts) = contacts {
-        sqlx::query("DELETE FROM customer_contacts WHERE customer_id = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        for (kind, value) in contacts {
-            sqlx::query(
-                "INSERT INTO customer_contacts (customer_id, kind, value) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(kind)
-            .bind(value)
-            .execute(&mut **tx)
-            .await?;
-        }
+        admin_hooks::replace_contacts(&mut tx, id, &contacts).await?;
     }
     provision(state, &mut tx, resource, id, before.as_ref(), old_login).await?;
     let row = read_one(&mut tx, resource, id).await?;
@@ -380,7 +342,7 @@ fn field(resource: &'static Resource, json: &str) -> &'static Field {
 
 /// FreeRADIUS follows the change, in the same transaction.
 async fn provision(
-    state: &AppState,
+    state: &AdminState,
     conn: &mut Conn,
     resource: &'static Resource,
     id: i64,
@@ -394,11 +356,7 @@ async fn provision(
         if let Some(old) = old_login.as_deref() {
             radius::remove_logins(conn, &[old]).await?;
         }
-        let contract: i64 =
-            sqlx::query_scalar("SELECT contract_id FROM internet_services WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let contract = admin_hooks::service_contract(conn, id).await?;
         radius::provision_contract(conn, radius, contract).await?;
         // Moved to another contract: the old contract's rows are rewritten too.
         if let Some(previous) = before
@@ -411,12 +369,7 @@ async fn provision(
     } else if std::ptr::eq(resource, &PLANS) {
         radius::provision_plan(conn, id).await?;
         // Services on the plan follow a renamed group.
-        let contracts: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT contract_id FROM internet_services WHERE plan_id = $1",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let contracts = admin_hooks::contracts_on_plan(conn, id).await?;
         for contract in contracts {
             radius::provision_contract(conn, radius, contract).await?;
         }
@@ -440,22 +393,14 @@ async fn check_login(
     if login.chars().any(char::is_whitespace) {
         return Err(field_error("login", "não pode ter espaços."));
     }
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM internet_services WHERE login = $1")
-            .bind(login)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let taken = admin_hooks::service_by_login(conn, login).await?;
     if let Some(other) = taken
         && Some(other) != id
     {
         return Err(field_error("login", "já em uso por outro serviço."));
     }
     let Some(id) = id else { return Ok(None) };
-    let old: Option<String> =
-        sqlx::query_scalar("SELECT login FROM internet_services WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let old = admin_hooks::service_login(conn, id).await?;
     Ok(old.filter(|o| o != login))
 }
 
@@ -471,13 +416,9 @@ async fn normalize_payment_codes(
         return Ok(());
     }
     let stored: (Option<String>, Option<String>, Option<String>) = match id {
-        Some(id) => sqlx::query_as(
-            "SELECT barcode, digitable_line, pix_payload FROM invoices WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or_default(),
+        Some(id) => admin_hooks::payment_codes(conn, id)
+            .await?
+            .unwrap_or_default(),
         None => Default::default(),
     };
     let given = |name: &str| {
@@ -587,14 +528,11 @@ fn parse_contacts(v: &Value) -> Result<Vec<(&'static str, String)>, Problem> {
 /// `POST /admin/api/v1/faturas/{id}/pagar` (`data`, `valor`: default today and the amount)
 /// and `.../cancelar` (`data`): only an open invoice.
 pub async fn settle(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let paying = match action.as_str() {
         "pagar" => true,
         "cancelar" => false,
@@ -623,62 +561,54 @@ pub async fn settle(
                 return Err(field_error(key, "campo desconhecido."));
             }
         }
-        let mut tx = state.store.write().await?;
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT status, amount_cents FROM invoices WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some((status, amount)) = row else {
-            return Ok(None);
-        };
-        if status != "open" {
-            let now = if status == "paid" {
-                "paga"
-            } else {
-                "cancelada"
-            };
-            return Err(field_error("status", format!("a fatura já está {now}.")));
-        }
+        let mut conn = state.store.acquire().await?;
         let today = state.local_date(Utc::now()).format("%Y-%m-%d").to_string();
         let date_field = resource::Field::new("data", "x", Kind::Date);
         let date = match body.get("data") {
-            Some(v) => match resource::parse_value(&mut tx, &date_field, v).await? {
+            Some(v) => match resource::parse_value(&mut conn, &date_field, v).await? {
                 Val::Text(d) => d,
                 _ => today,
             },
             None => today,
         };
-        if paying {
+        let settlement = Settlement {
+            store: state.store.clone(),
+        };
+        let settled = if paying {
             let value_field = resource::Field::new("valor", "x", Kind::Money);
             let paid = match body.get("valor") {
-                Some(v) => match resource::parse_value(&mut tx, &value_field, v).await? {
-                    Val::Int(c) => c,
-                    _ => amount,
+                Some(v) => match resource::parse_value(&mut conn, &value_field, v).await? {
+                    Val::Int(c) => Some(c),
+                    _ => None,
                 },
-                None => amount,
+                None => None,
             };
-            sqlx::query(
-                "UPDATE invoices SET status = 'paid', paid_on = $1, paid_cents = $2 WHERE id = $3",
-            )
-            .bind(&date)
-            .bind(paid)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            tracing::info!(fatura = id, valor = %money::brl(paid), "admin: fatura paga");
+            drop(conn);
+            let settled = settlement.pay(id, &date, paid).await?;
+            if settled == Settled::Done {
+                tracing::info!(fatura = id, valor = ?paid.map(money::brl), "admin: fatura paga");
+            }
+            settled
         } else {
-            sqlx::query(
-                "UPDATE invoices SET status = 'cancelled', cancelled_on = $1 WHERE id = $2",
-            )
-            .bind(&date)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            tracing::info!(fatura = id, "admin: fatura cancelada");
+            drop(conn);
+            let settled = settlement.cancel(id, &date).await?;
+            if settled == Settled::Done {
+                tracing::info!(fatura = id, "admin: fatura cancelada");
+            }
+            settled
+        };
+        match settled {
+            Settled::Done => {}
+            Settled::NotFound => return Ok(None),
+            Settled::AlreadyPaid => {
+                return Err(field_error("status", "a fatura já está paga."));
+            }
+            Settled::AlreadyCancelled => {
+                return Err(field_error("status", "a fatura já está cancelada."));
+            }
         }
-        let row = resource::get(&mut tx, &INVOICES, id).await?;
-        tx.commit().await?;
+        let mut conn = state.store.acquire().await?;
+        let row = resource::get(&mut conn, &INVOICES, id).await?;
         Ok::<_, Problem>(row)
     }
     .await;

@@ -8,13 +8,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use super::{authenticate, db_error, error, ok, paging};
-use crate::app::AppState;
+use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::store::maintenances::{
     self, Changes, Coverage, Filter, Invalid, Maintenance, Reason, WriteError,
 };
@@ -93,7 +92,7 @@ fn body_object(body: &Bytes) -> Result<Map<String, Value>, Failure> {
 }
 
 /// The fields of a body, checked: unknown fields and `id` are refused first.
-fn changes(state: &AppState, body: &Bytes, new: bool) -> Result<Changes, Failure> {
+fn changes(state: &AdminState, body: &Bytes, new: bool) -> Result<Changes, Failure> {
     let body = body_object(body)?;
     for key in body.keys() {
         if key == "id" {
@@ -110,7 +109,7 @@ fn changes(state: &AppState, body: &Bytes, new: bool) -> Result<Changes, Failure
     )?)
 }
 
-fn shown(state: &AppState, m: &Maintenance) -> Value {
+fn shown(state: &AdminState, m: &Maintenance) -> Value {
     maintenances::to_json(m, state.tz)
 }
 
@@ -148,16 +147,13 @@ async fn coverage_filter(
 
 /// `GET /admin/api/v1/manutencoes?ativas=&status=&pop_id=&nas_id=&elemento_id=&offset=&limit=`
 pub async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let result = async {
         let (offset, limit) = paging(&query).map_err(Failure::bad_request)?;
-        let mut conn = state.store.pool.acquire().await?;
+        let mut conn = state.store.acquire().await?;
         let mut filter = Filter::default();
         for (key, value) in &query {
             let value = value.trim();
@@ -203,16 +199,13 @@ pub async fn list(
 
 /// `GET /admin/api/v1/manutencoes/{id}`
 pub async fn get(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let result = async {
         let id = parse_id(&id)?;
-        let mut conn = state.store.pool.acquire().await?;
+        let mut conn = state.store.acquire().await?;
         match maintenances::read(&mut conn, maintenances::Which::One(id))
             .await?
             .pop()
@@ -227,14 +220,11 @@ pub async fn get(
 
 /// `POST /admin/api/v1/manutencoes`: `descricao` required, the rest as `manutencao/add/`.
 pub async fn create(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
     body: Bytes,
 ) -> Response {
-    let who = match authenticate(&state, &headers).await {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
+    let who = admin.name;
     let result = async {
         let changes = changes(&state, &body, true)?;
         let created = maintenances::create(&state.store, &changes, Utc::now()).await?;
@@ -248,15 +238,12 @@ pub async fn create(
 /// `PATCH|PUT /admin/api/v1/manutencoes/{id}`: only the fields given change; a list given
 /// replaces the old one.
 pub async fn update(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let who = match authenticate(&state, &headers).await {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
+    let who = admin.name;
     let result = async {
         let id = parse_id(&id)?;
         let changes = changes(&state, &body, false)?;
@@ -275,14 +262,11 @@ pub async fn update(
 
 /// `DELETE /admin/api/v1/manutencoes/{id}`: `204`, or `404` when there is none.
 pub async fn delete(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    let who = match authenticate(&state, &headers).await {
-        Ok(name) => name,
-        Err(r) => return r,
-    };
+    let who = admin.name;
     let result = async {
         let id = parse_id(&id)?;
         if !maintenances::remove(&state.store, id).await? {

@@ -1,31 +1,37 @@
 //! The admin API under `{base}/admin/api/v1/` (JSON; `Authorization: Bearer` with a token
 //! from `ura admin-token add NAME`, separate from the URA apps' tokens): the provider's data
-//! (see `resources`), and the audit trail.
+//! (see `resources`), and the audit trail. May import `services` and everything below it;
+//! never `app` or another transport.
 
 mod crud;
 mod maintenances;
-pub mod resource;
-pub mod resources;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRef, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::observe::audit::{self, Filter};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::store::audit::{self, Filter};
 use crate::store::{admin_tokens, is_unavailable};
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<AdminState>: FromRef<S>,
+{
     Router::new()
         .route("/admin/api/v1/auditoria", get(audit_list))
         // Static segments win over `{recurso}` (matchit), so these answer for maintenances.
@@ -83,35 +89,76 @@ pub(crate) fn db_error(e: sqlx::Error) -> Response {
     }
 }
 
-/// The admin token's name, or the answer refusing the request.
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<String, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Informe o token de administração em Authorization: Bearer.",
-        ));
-    };
-    match admin_tokens::authenticate(&state.store, token).await {
-        Ok(Some(name)) => Ok(name),
-        Ok(None) => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Token de administração inválido.",
-        )),
-        Err(e) => Err(db_error(e)),
+/// What the admin API's routes need.
+pub struct AdminState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub tz: Tz,
+}
+
+impl AdminState {
+    /// The operator's local date of an instant.
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+}
+
+/// The name of the admin token that authenticated the request. A handler that takes one
+/// cannot skip the check: only this extractor makes one.
+pub struct AdminToken {
+    pub name: String,
+}
+
+/// Why a request is not let into the admin API.
+#[derive(Debug)]
+pub enum Refused {
+    NoToken,
+    BadToken,
+    Db(sqlx::Error),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::NoToken => error(
+                StatusCode::UNAUTHORIZED,
+                "Informe o token de administração em Authorization: Bearer.",
+            ),
+            Refused::BadToken => {
+                error(StatusCode::UNAUTHORIZED, "Token de administração inválido.")
+            }
+            Refused::Db(e) => db_error(e),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for AdminToken
+where
+    S: Send + Sync,
+    Arc<AdminState>: FromRef<S>,
+{
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<AdminToken, Refused> {
+        let state = Arc::<AdminState>::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Refused::NoToken)?;
+        match admin_tokens::authenticate(&state.store, token).await {
+            Ok(Some(name)) => Ok(AdminToken { name }),
+            Ok(None) => Err(Refused::BadToken),
+            Err(e) => Err(Refused::Db(e)),
+        }
     }
 }
 
 /// `2026-11-29`, `2026-11-29T08:00:00` (local time) or RFC 3339.
-fn parse_instant(state: &AppState, text: &str) -> Option<DateTime<Utc>> {
+fn parse_instant(state: &AdminState, text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.to_utc());
@@ -151,13 +198,10 @@ pub(crate) fn paging(query: &HashMap<String, String>) -> Result<(i64, i64), Stri
 
 /// `GET /admin/api/v1/auditoria?desde=&ate=&app=&rota=&contrato=&protocolo=&status=&offset=&limit=`
 async fn audit_list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    State(state): State<Arc<AdminState>>,
+    _admin: AdminToken,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers).await {
-        return r;
-    }
     let (offset, limit) = match paging(&query) {
         Ok(p) => p,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),

@@ -1,5 +1,6 @@
-//! Pure rules, no I/O: documents, money, protocol numbers, contract status, the promise
-//! policy, the access-check wording, boleto and PIX arithmetic.
+//! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, contract
+//! status, the promise policy, the access-check wording, boleto and PIX arithmetic, what
+//! FreeRADIUS is told. Imports nothing of this crate but `domain` itself.
 
 pub mod boleto;
 pub mod document;
@@ -11,5 +12,6 @@ pub mod payment_data;
 pub mod pix;
 pub mod promise;
 pub mod protocol;
+pub mod radius;
 pub mod status;
 pub mod tempo;

@@ -90,12 +90,7 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("não foi possível abrir o banco {shown}: {e}"))?;
     let backend = store.backend;
     for table in DATA_TABLES {
-        let any: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table}) THEN 1 ELSE 0 END"
-        )))
-        .fetch_one(&store.pool)
-        .await?;
-        if any != 0 {
+        if store.has_rows(table).await? {
             anyhow::bail!(
                 "o banco {shown} já tem dados (a tabela {table} não está vazia): `ura gen` só \
                  preenche um banco vazio, recém-criado ou só migrado. Use outro arquivo \

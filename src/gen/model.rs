@@ -7,8 +7,8 @@ use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeDelta, Utc};
 
 use crate::domain::document;
 use crate::domain::{boleto, pix};
-use crate::network::radius::{self, LoginRows};
 use crate::settings::RadiusSettings;
+use crate::store::radius::{self, LoginRows};
 use crate::store::ts;
 
 /// SplitMix64: small, fast, and the same on every platform and version.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::model::{Batch, SessionRow, Shape};
-use crate::network::radius;
+use crate::store::radius;
 use crate::store::{Backend, Conn};
 
 /// Parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).

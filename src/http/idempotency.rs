@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -47,7 +47,7 @@ fn fingerprint(ctx: &Ctx, function: Function) -> String {
 }
 
 fn conflict(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, detail)
+    ApiError::Conflict(detail.to_string())
 }
 
 /// Answers with `run` the first time the key is seen, and with that answer afterwards.
@@ -60,7 +60,7 @@ pub async fn answer_once(
     let store = &ctx.state.store;
     let fingerprint = fingerprint(ctx, function);
     // A claim older than twice the request timeout belongs to a process that died.
-    let timeout = ctx.state.request_timeout();
+    let timeout = ctx.state.settings.request_timeout();
     let stale = TimeDelta::from_std(timeout * 2).unwrap_or(TimeDelta::minutes(1));
     let started = tokio::time::Instant::now();
     loop {

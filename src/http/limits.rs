@@ -31,18 +31,7 @@ fn quota(per_minute: u32) -> Option<Quota> {
     NonZeroU32::new(per_minute).map(Quota::per_minute)
 }
 
-/// Parses a list of networks (`10.0.0.0/8`, `192.168.1.10`); the error names the bad one.
-pub fn parse_networks(list: &[String]) -> Result<Vec<IpNet>, String> {
-    list.iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("rede inválida: {s:?} (use 10.0.0.0/8 ou 192.168.1.10)"))
-        })
-        .collect()
-}
+pub use crate::settings::parse_networks;
 
 impl Limits {
     pub fn new(settings: &LimitSettings) -> Result<Limits, String> {
@@ -154,7 +143,6 @@ pub async fn header_sizes(
     request: axum::http::Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::http::StatusCode;
     use axum::response::IntoResponse;
     if limit > 0 {
         let target = request
@@ -163,11 +151,7 @@ pub async fn header_sizes(
             .map(|p| p.as_str().len())
             .unwrap_or(0);
         if target > limit {
-            return ApiError::new(
-                StatusCode::URI_TOO_LONG,
-                "Endereço da requisição muito longo.",
-            )
-            .into_response();
+            return ApiError::UriTooLong.into_response();
         }
         let headers: usize = request
             .headers()
@@ -175,11 +159,7 @@ pub async fn header_sizes(
             .map(|(k, v)| k.as_str().len() + v.len() + 4)
             .sum();
         if headers > limit {
-            return ApiError::new(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "Cabeçalhos da requisição muito grandes.",
-            )
-            .into_response();
+            return ApiError::HeadersTooLarge.into_response();
         }
     }
     next.run(request).await

@@ -1,12 +1,17 @@
-//! HTTP: routes, parameter parsing, authentication, and one module per URA function.
+//! The URA API over HTTP: its routes, parameter parsing, the app as an extractor, one module
+//! per URA function, the invoice links, the operator's probes and the API's documentation.
+//! May import `services` and everything below it (`notify`, `network`, `observe`, `store`,
+//! `domain`, `settings`); never `app` or another transport.
 
 pub mod auth;
 pub mod error;
 pub mod idempotency;
 pub mod limits;
+pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod pdf;
+pub mod state;
 pub mod ura;
 
 use std::sync::Arc;
@@ -14,6 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::{FromRef, Path, State};
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -21,47 +27,58 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::app::AppState;
-use crate::observe::metrics;
+use crate::settings::Settings;
 use error::ApiError;
+use observe::ObserveState;
+use state::UraState;
 use ura::Function;
 
-pub fn router(state: Arc<AppState>) -> Router {
-    let mut routes: Router<Arc<AppState>> = Router::new();
+/// The URA functions (each path also with a trailing slash), their CORS, and the signed
+/// invoice links.
+pub fn ura_router<S>(cors_origins: &[String]) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<UraState>: FromRef<S>,
+{
     // One table of URA paths serves the router and the OpenAPI document.
-    let mut ura_routes: Router<Arc<AppState>> = Router::new();
+    let mut ura_routes: Router<S> = Router::new();
     for (function, path, arg) in openapi::ura_paths() {
         if function == Function::PagamentoPix {
-            let handler =
-                move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-                      axum::extract::Path(fatura): axum::extract::Path<String>,
-                      request: Request<Body>| {
-                    ura::handle_with(state, function, request, Some(fatura))
-                };
+            let handler = move |State(state): State<Arc<UraState>>,
+                                Path(fatura): Path<String>,
+                                request: Request<Body>| {
+                ura::handle(state, function, request, Some(fatura))
+            };
             ura_routes = ura_routes
                 .route(&path, any(handler))
                 .route(&format!("{path}/"), any(handler));
             continue;
         }
-        let handler = move |axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-                            request: Request<Body>| {
-            ura::handle_with(state, function, request, arg.map(str::to_string))
+        let handler = move |State(state): State<Arc<UraState>>, request: Request<Body>| {
+            ura::handle(state, function, request, arg.map(str::to_string))
         };
         ura_routes = ura_routes
             .route(&path, any(handler))
             .route(&format!("{path}/"), any(handler));
     }
     // Browsers of the listed origins (web chat widgets) may call the URA routes.
-    if let Some(cors) = cors_layer(&state.settings.cors.origens) {
+    if let Some(cors) = cors_layer(cors_origins) {
         ura_routes = ura_routes.layer(cors);
     }
-    routes = routes.merge(ura_routes);
-    routes = routes.route("/fatura/{id}/{token}", any(pdf::serve));
-    routes = routes.merge(crate::painel::router());
-    routes = routes
-        .route("/healthz", get(metrics::healthz))
-        .route("/readyz", get(metrics::readyz))
-        .route("/metrics", get(metrics::metrics))
+    ura_routes.route("/fatura/{id}/{token}", any(pdf::serve))
+}
+
+/// The operator's probes and the API's own documentation.
+pub fn operator_router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<UraState>: FromRef<S>,
+    ObserveState: FromRef<S>,
+{
+    Router::new()
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .route("/openapi.json", get(openapi::serve))
         .route(
             "/docs",
@@ -69,20 +86,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/docs/", get(openapi::docs_page))
         .route("/docs/docs.js", get(openapi::docs_script))
-        .merge(crate::admin::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ));
-    let base = state.settings.base_path.clone();
+}
+
+/// What every route of the server passes through: the base path, the `404` of unknown
+/// paths, HSTS behind TLS, the header size limits, panics answered `500`, the request log.
+pub fn finish(routes: Router, settings: &Settings) -> Router {
+    let base = settings.base_path.clone();
     let routes = if base.is_empty() {
         routes
     } else {
         Router::new().nest(&base, routes)
     };
-    let header_limit = state.settings.limites.cabecalhos_max;
-    let hsts = state.settings.tls.files().is_some() && state.settings.tls.hsts;
-    let routes = routes.fallback(not_found).with_state(state);
+    let header_limit = settings.limites.cabecalhos_max;
+    let hsts = settings.tls.files().is_some() && settings.tls.hsts;
+    let routes = routes.fallback(not_found);
     let routes = if hsts {
         routes.layer(axum::middleware::map_response(
             |mut response: Response| async move {

@@ -21,10 +21,10 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, Schema, ServerBuilder,
 };
 
+use super::state::UraState;
 use super::ura::Function;
-use crate::admin::resource::{Field, Kind, Resource};
-use crate::admin::resources;
-use crate::app::AppState;
+use crate::store::resource::{Field, Kind, Resource};
+use crate::store::resources;
 
 /// A parameter of a URA function: name, required, description.
 type Param = (&'static str, bool, &'static str);
@@ -868,7 +868,7 @@ pub fn document(base_path: &str) -> OpenApi {
 
 /// `GET {base}/openapi.json` (built per request: a few milliseconds, and the base path is
 /// the server's own).
-pub async fn serve(State(state): State<Arc<AppState>>) -> Response {
+pub async fn serve(State(state): State<Arc<UraState>>) -> Response {
     let body = document(&state.settings.base_path)
         .to_json()
         .unwrap_or_else(|_| json!({"detail": "documento indisponível"}).to_string());

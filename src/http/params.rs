@@ -144,10 +144,7 @@ pub async fn parse(
             }
         }
         Some(other) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("Tipo de mídia \"{other}\" não suportado."),
-            ));
+            return Err(ApiError::UnsupportedMediaType(other.to_string()));
         }
     }
     Ok(params)
@@ -268,10 +265,10 @@ mod tests {
         let e = parse(None, &json_headers(), Bytes::from_static(b"{nope"))
             .await
             .unwrap_err();
-        assert!(e.detail.starts_with("JSON parse error - "));
+        assert!(e.detail().starts_with("JSON parse error - "));
         let e = parse(None, &json_headers(), Bytes::from_static(b"[1]"))
             .await
             .unwrap_err();
-        assert_eq!(e.status, 400);
+        assert_eq!(e.status(), 400);
     }
 }

@@ -12,8 +12,8 @@ use super::fields::{self, LineError, err};
 use super::source::Row;
 use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep, services};
-use crate::network::radius;
 use crate::store::Conn;
+use crate::store::radius;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 struct Plan {

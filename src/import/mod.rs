@@ -169,7 +169,7 @@ pub async fn run(
         nas: HashSet::new(),
     };
     {
-        let mut conn = store.pool.acquire().await?;
+        let mut conn = store.acquire().await?;
         ctx.load_catalogs(&mut conn).await?;
     }
     let rows: Vec<Row<'_>> = table.rows().collect();
@@ -192,7 +192,7 @@ pub async fn run(
         progress(done);
     }
     if ctx.postgres && summary.inserted > 0 {
-        let mut conn = store.pool.acquire().await?;
+        let mut conn = store.acquire().await?;
         sql::advance_sequence(&mut conn, kind.table()).await?;
     }
     summary.errors.sort_by_key(|e| e.line);

@@ -11,9 +11,9 @@ use super::fields::{self, LineError, err};
 use super::source::Row;
 use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep};
-use crate::network::radius::{self, LoginRows};
 use crate::settings::RadiusSettings;
 use crate::store::Conn;
+use crate::store::radius::{self, LoginRows};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {

@@ -1,8 +1,13 @@
-//! Delivery of invoice messages: e-mail through SMTP (or `.eml` files), SMS through an HTTP
-//! gateway (or text files). Each attempt is bounded by `fatura.tempo_max`.
+//! What reaches people: invoice messages by e-mail through SMTP (or `.eml` files) and SMS
+//! through an HTTP gateway (or text files), the durable outbox, message templates, signed
+//! links, the invoice document (PDF), and the wake-up of the agents' live console.
+//! May import `domain`, `store` and `settings`; never a transport or `app`.
 
+pub mod invoice_doc;
 pub mod links;
+pub mod live;
 pub mod outbox;
+pub mod pdf;
 mod sms;
 pub mod templates;
 

@@ -1,24 +1,17 @@
-//! Prometheus metrics (`{base}/metrics`): requests by route and status, latency histograms,
-//! what the URA functions did (unlocks, tickets), and, read at each scrape, the outbox depth,
-//! each NAS's health and whether the database answers. Also `/healthz` and `/readyz`.
+//! Prometheus metrics (served at `{base}/metrics` by `http::observe`): requests by route and
+//! status, latency histograms, what the URA functions did (unlocks, tickets), and, read at
+//! each scrape, the outbox depth, each NAS's health and whether the database answers.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, State};
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
+use crate::store::{Store, messages, nas};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteStatus {
@@ -173,7 +166,7 @@ impl Metrics {
         self.audit_dropped.inc();
     }
 
-    fn observe(&self, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe(&self, route: &str, status: u16, elapsed: Duration) {
         self.requests
             .get_or_create(&RouteStatus {
                 route: route.to_string(),
@@ -188,149 +181,47 @@ impl Metrics {
     }
 }
 
-/// Counts every request under its route's pattern (never the raw path: ids and tokens would
-/// make unbounded label values).
-pub async fn track(
-    State(state): State<Arc<AppState>>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(sem rota)".into());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .observe(&route, response.status().as_u16(), started.elapsed());
-    response
-}
-
-fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// Alive: the process answers.
-pub async fn healthz() -> Response {
-    text(
-        StatusCode::OK,
-        "application/json",
-        r#"{"status":"ok"}"#.into(),
-    )
-}
-
-async fn database_answers(state: &AppState) -> bool {
-    let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.store.pool);
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), ping).await,
-        Ok(Ok(1))
-    )
-}
-
-/// Ready: the database answers and the server is not stopping.
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let stopping = *state.painel.closing.borrow();
-    let db = !stopping && database_answers(&state).await;
-    let (status, body) = match (stopping, db) {
-        (true, _) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"encerrando"}"#,
-        ),
-        (false, true) => (StatusCode::OK, r#"{"status":"ok","banco":"ok"}"#),
-        (false, false) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"indisponivel","banco":"sem resposta"}"#,
-        ),
-    };
-    text(status, "application/json", body.into())
-}
-
-/// The metrics, in Prometheus's text format. With `metricas_token` set, only for
-/// `Authorization: Bearer TOKEN`.
-pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Some(expected) = state
-        .settings
-        .metricas_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-            return text(
-                StatusCode::UNAUTHORIZED,
-                "application/json",
-                r#"{"detail":"Token de métricas inválido."}"#.into(),
-            );
-        }
-    }
-    let m = &state.metrics;
-    let db = database_answers(&state).await;
-    m.db_up.set(i64::from(db));
-    if db {
-        refresh_from_database(&state).await;
-    }
-    let mut out = String::new();
-    if prometheus_client::encoding::text::encode(&mut out, &m.registry).is_err() {
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain; charset=utf-8",
-            "falha ao gerar métricas\n".into(),
-        );
-    }
-    text(
-        StatusCode::OK,
-        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        out,
-    )
-}
-
 /// Gauges that are the database's to know: every process reports the same values.
-async fn refresh_from_database(state: &AppState) {
-    let m = &state.metrics;
-    let outbox: Result<Vec<(String, i64)>, _> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM messages GROUP BY status")
-            .fetch_all(&state.store.pool)
-            .await;
-    if let Ok(rows) = outbox {
-        m.outbox.clear();
-        for status in ["queued", "sending", "sent", "failed", "abandoned"] {
-            let n = rows
-                .iter()
-                .find(|(s, _)| s == status)
-                .map(|(_, n)| *n)
-                .unwrap_or(0);
-            m.outbox
-                .get_or_create(&OutboxStatus {
-                    status: status.into(),
-                })
-                .set(n);
-        }
+impl Metrics {
+    /// Whether the database answered this scrape.
+    pub fn set_db_up(&self, up: bool) {
+        self.db_up.set(i64::from(up));
     }
-    let nas: Result<Vec<(String, Option<i64>)>, _> =
-        sqlx::query_as("SELECT nasname, reachable FROM nas ORDER BY id")
-            .fetch_all(&state.store.pool)
-            .await;
-    if let Ok(rows) = nas {
-        m.nas_up.clear();
-        for (name, reachable) in rows {
-            // Not probed yet counts as reachable, as the URA functions treat it.
-            m.nas_up
-                .get_or_create(&NasLabel { nas: name })
-                .set(i64::from(reachable != Some(0)));
+
+    /// The metrics in Prometheus's text format.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+
+    pub async fn refresh_from_database(&self, store: &Store) {
+        let m = self;
+        let outbox = messages::count_by_status(store).await;
+        if let Ok(rows) = outbox {
+            m.outbox.clear();
+            for status in ["queued", "sending", "sent", "failed", "abandoned"] {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
+                m.outbox
+                    .get_or_create(&OutboxStatus {
+                        status: status.into(),
+                    })
+                    .set(n);
+            }
+        }
+        let nas = nas::reachability(store).await;
+        if let Ok(rows) = nas {
+            m.nas_up.clear();
+            for (name, reachable) in rows {
+                // Not probed yet counts as reachable, as the URA functions treat it.
+                m.nas_up
+                    .get_or_create(&NasLabel { nas: name })
+                    .set(i64::from(reachable != Some(0)));
+            }
         }
     }
 }

@@ -12,16 +12,16 @@ use axum::{Form, Json};
 use chrono::Utc;
 use serde_json::json;
 
+use super::PainelState;
 use super::auth;
 use super::card;
 use super::pages::card_html;
 use super::path;
 use super::views::{error_page, secure_headers};
-use crate::app::AppState;
+use crate::services::{self, protocols::TicketSpec};
 use crate::store::agents::Session;
 use crate::store::painel::{self, EventKind, Refusal};
-use crate::store::protocols::{self, Owner};
-use crate::store::tickets::{self, NewTicket};
+use crate::store::protocols::Owner;
 use crate::store::{catalogs, is_unavailable};
 
 /// Longest ticket text accepted from the console.
@@ -35,7 +35,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// A refusal the agent can act on (409, 422), as JSON or as a page.
-fn refuse(state: &AppState, headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+fn refuse(state: &PainelState, headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     if wants_json(headers) {
         let mut r = (status, Json(json!({ "detail": message }))).into_response();
         secure_headers(&mut r);
@@ -45,7 +45,7 @@ fn refuse(state: &AppState, headers: &HeaderMap, status: StatusCode, message: &s
     }
 }
 
-fn failed(state: &AppState, headers: &HeaderMap, e: sqlx::Error) -> Response {
+fn failed(state: &PainelState, headers: &HeaderMap, e: sqlx::Error) -> Response {
     if is_unavailable(&e) {
         tracing::warn!("painel: banco indisponível: {e}");
     } else {
@@ -57,14 +57,14 @@ fn failed(state: &AppState, headers: &HeaderMap, e: sqlx::Error) -> Response {
 
 /// The answer to a done action: the card as it is now, and a message.
 async fn done(
-    state: &AppState,
+    state: &PainelState,
     headers: &HeaderMap,
     session: &Session,
     id: i64,
     message: &str,
     protocol: Option<&str>,
 ) -> Response {
-    state.painel.notify();
+    state.live.notify();
     if !wants_json(headers) {
         let mut r = Redirect::to(&format!("{}#chamada-{id}", path(state, ""))).into_response();
         secure_headers(&mut r);
@@ -104,7 +104,7 @@ struct Posted {
 }
 
 async fn posted(
-    state: &AppState,
+    state: &PainelState,
     headers: &HeaderMap,
     id: &str,
     form: HashMap<String, String>,
@@ -138,7 +138,7 @@ fn refusal_message(r: &Refusal) -> (StatusCode, String) {
 /// Takes the call for the agent unless another has it (acting on a free call takes it), and
 /// records the taking for the other screens.
 async fn take_recorded(
-    state: &AppState,
+    state: &PainelState,
     conn: &mut crate::store::Conn,
     id: i64,
     agent_id: i64,
@@ -160,7 +160,7 @@ async fn take_recorded(
 }
 
 pub async fn take(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
@@ -207,7 +207,7 @@ fn choice(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ()>
 }
 
 pub async fn ticket(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
@@ -273,7 +273,7 @@ pub async fn ticket(
             )));
         }
         // The ticket carries the call's protocol while it is still today's.
-        let protocol = protocols::allocate(
+        let opened = services::protocols::open(
             &mut tx,
             now,
             today,
@@ -283,13 +283,7 @@ pub async fn ticket(
                 origin: "painel",
             },
             Some(&call.protocol),
-        )
-        .await?;
-        let ticket = tickets::insert(
-            &mut tx,
-            NewTicket {
-                protocol: &protocol,
-                contract_id: call.contract_id,
+            Some(TicketSpec {
                 type_id,
                 sector_id,
                 content: text,
@@ -297,13 +291,11 @@ pub async fn ticket(
                 caller: call.caller.as_deref(),
                 app_id: None,
                 agent_id: Some(agent_id),
-                now,
-            },
+                work_order_reason: reason_id,
+            }),
         )
         .await?;
-        if let Some(reason) = reason_id {
-            tickets::insert_work_order(&mut tx, ticket, reason, now).await?;
-        }
+        let protocol = opened.protocol;
         painel::record_event(
             &mut tx,
             state.store.backend,
@@ -338,7 +330,7 @@ pub async fn ticket(
 }
 
 pub async fn handle(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,

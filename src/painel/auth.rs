@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
@@ -16,7 +17,6 @@ use subtle::ConstantTimeEq;
 
 use super::views::{error_page, page, render};
 use super::{PainelState, path};
-use crate::app::AppState;
 use crate::store::agents::{self, Session, SignIn};
 
 const SESSION_COOKIE: &str = "ura_painel";
@@ -36,7 +36,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn set_cookie(
-    state: &AppState,
+    state: &PainelState,
     headers: &HeaderMap,
     name: &str,
     value: &str,
@@ -74,7 +74,7 @@ pub enum Denied {
 }
 
 impl Denied {
-    pub fn respond(self, state: &AppState, wants_page: bool) -> Response {
+    pub fn respond(self, state: &PainelState, wants_page: bool) -> Response {
         let base = &state.settings.base_path;
         match self {
             Denied::SignIn if wants_page => {
@@ -102,7 +102,7 @@ impl Denied {
 }
 
 /// The signed-in agent of this request.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Session, Denied> {
+pub async fn current(state: &PainelState, headers: &HeaderMap) -> Result<Session, Denied> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Err(Denied::SignIn);
     };
@@ -116,10 +116,39 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Session, D
     }
 }
 
+/// The signed-in agent of a page request. A handler that takes one cannot skip the check:
+/// without a valid session the browser is sent to the sign-in form.
+pub struct AgentSession(pub Session);
+
+/// The answer refusing a page request.
+pub struct PageDenied(Response);
+
+impl IntoResponse for PageDenied {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for AgentSession
+where
+    S: Send + Sync,
+    Arc<PainelState>: FromRef<S>,
+{
+    type Rejection = PageDenied;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<AgentSession, PageDenied> {
+        let state = Arc::<PainelState>::from_ref(state);
+        match current(&state, &parts.headers).await {
+            Ok(session) => Ok(AgentSession(session)),
+            Err(denied) => Err(PageDenied(denied.respond(&state, true))),
+        }
+    }
+}
+
 /// The signed-in agent, for a form post: the CSRF token must be in the form (`csrf`) or in
 /// the `X-CSRF-Token` header.
 pub async fn current_for_post(
-    state: &AppState,
+    state: &PainelState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<Session, Denied> {
@@ -136,7 +165,7 @@ pub async fn current_for_post(
     }
 }
 
-pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn login_page(State(state): State<Arc<PainelState>>, headers: HeaderMap) -> Response {
     if current(&state, &headers).await.is_ok() {
         return Redirect::to(&path(&state, "")).into_response();
     }
@@ -145,7 +174,7 @@ pub async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) 
 
 /// The sign-in form, with a fresh double-submit CSRF token (cookie and hidden field).
 fn login_form(
-    state: &AppState,
+    state: &PainelState,
     headers: &HeaderMap,
     status: StatusCode,
     message: Option<&str>,
@@ -195,7 +224,7 @@ impl PainelState {
     }
 }
 
-fn too_many(state: &AppState, headers: &HeaderMap, secs: u64, login: &str) -> Response {
+fn too_many(state: &PainelState, headers: &HeaderMap, secs: u64, login: &str) -> Response {
     let message = format!("Muitas tentativas de acesso. Tente novamente em {secs} segundos.");
     let mut response = login_form(
         state,
@@ -211,7 +240,7 @@ fn too_many(state: &AppState, headers: &HeaderMap, secs: u64, login: &str) -> Re
 }
 
 pub async fn login(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
@@ -233,7 +262,7 @@ pub async fn login(
     }
     let ip = peer.ip();
     let limit = state.settings.painel.falhas_por_endereco.max(1);
-    if let Some(secs) = state.painel.address_wait(ip, limit) {
+    if let Some(secs) = state.address_wait(ip, limit) {
         return too_many(&state, &headers, secs, login);
     }
     if login.is_empty() || password.is_empty() {
@@ -280,12 +309,12 @@ pub async fn login(
             response
         }
         Ok(SignIn::Locked(secs)) => {
-            state.painel.address_failed(ip);
+            state.address_failed(ip);
             tracing::warn!(agente = %login, "painel: login bloqueado por tentativas");
             too_many(&state, &headers, secs.max(1) as u64, login)
         }
         Ok(SignIn::Refused) => {
-            state.painel.address_failed(ip);
+            state.address_failed(ip);
             // Not the login typed: a password typed in the wrong field would land in the log.
             tracing::warn!(endereco = %ip, "painel: senha ou login incorretos");
             login_form(
@@ -304,7 +333,7 @@ pub async fn login(
 }
 
 pub async fn logout(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -318,7 +347,7 @@ pub async fn logout(
         return Denied::Unavailable.respond(&state, true);
     }
     // Streams of this session notice at their next look and close.
-    state.painel.notify();
+    state.live.notify();
     let mut response = Redirect::to(&path(&state, "entrar")).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

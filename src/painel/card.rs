@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::app::AppState;
+use super::PainelState;
 use crate::domain::{document, money, status, tempo};
 use crate::store::agents::Session;
 use crate::store::painel::{self, Call, Catalog};
@@ -103,7 +103,7 @@ pub struct Catalogs {
     pub setores: Vec<(i64, String)>,
 }
 
-pub async fn catalogs(state: &AppState) -> Result<Catalogs, sqlx::Error> {
+pub async fn catalogs(state: &PainelState) -> Result<Catalogs, sqlx::Error> {
     Ok(Catalogs {
         tipos: painel::catalog(&state.store, Catalog::TicketTypes).await?,
         motivos: painel::catalog(&state.store, Catalog::Reasons).await?,
@@ -111,7 +111,7 @@ pub async fn catalogs(state: &AppState) -> Result<Catalogs, sqlx::Error> {
     })
 }
 
-fn local(state: &AppState, stored: &str, format: &str) -> String {
+fn local(state: &PainelState, stored: &str, format: &str) -> String {
     parse_ts(stored)
         .map(|t| t.with_timezone(&state.tz).format(format).to_string())
         .unwrap_or_default()
@@ -138,7 +138,7 @@ fn situation(call: &Call, viewer: i64) -> &'static str {
 
 /// Builds the card of `call` as `viewer` sees it.
 pub async fn build(
-    state: &AppState,
+    state: &PainelState,
     call: &Call,
     viewer: &Session,
     now: DateTime<Utc>,
@@ -148,7 +148,7 @@ pub async fn build(
     let mut contratos = Vec::new();
     let mut manutencoes: Vec<MaintenanceView> = Vec::new();
     for line in painel::customer_contracts(store, call.customer_id).await? {
-        let mut conn = store.pool.acquire().await?;
+        let mut conn = store.acquire().await?;
         let balance = contracts::open_balance(&mut conn, line.id).await?;
         let services = contracts::services(&mut conn, line.id).await?;
         drop(conn);
@@ -247,7 +247,7 @@ pub async fn build(
 }
 
 fn push_maintenance(
-    state: &AppState,
+    state: &PainelState,
     list: &mut Vec<MaintenanceView>,
     m: maintenances::InForce,
     now: DateTime<Utc>,
@@ -270,7 +270,7 @@ fn push_maintenance(
     });
 }
 
-async fn service_view(state: &AppState, s: &contracts::Service) -> ServiceView {
+async fn service_view(state: &PainelState, s: &contracts::Service) -> ServiceView {
     let sessions =
         tokio::time::timeout(SESSIONS_WAIT, state.sessions.open_sessions(&s.login)).await;
     let (conexao, detalhe) = match sessions {

@@ -15,32 +15,33 @@ use chrono::Utc;
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
+use super::PainelState;
 use super::auth::{self, Denied};
 use super::card;
 use super::pages::card_html;
 use super::views::secure_headers;
-use crate::app::AppState;
 use crate::store::agents::{self, Session};
-use crate::store::painel::{self, CHANNEL};
+use crate::store::painel;
 
 /// A stream looks at the log at least this often, even if no wake-up reached it.
 const POLL: Duration = Duration::from_secs(10);
 const BATCH: i64 = 100;
 
 struct Live {
-    state: Arc<AppState>,
+    state: Arc<PainelState>,
     token: String,
     session: Session,
     last: i64,
     pending: VecDeque<painel::Event>,
     wake: broadcast::Receiver<()>,
-    closing: tokio::sync::watch::Receiver<bool>,
+    closing: CancellationToken,
     ended: bool,
 }
 
 pub async fn stream(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -54,7 +55,7 @@ pub async fn stream(
         Err(denied) => return denied.respond(&state, false),
     };
     // Subscribed before the first look at the log, so no event falls in between.
-    let wake = state.painel.wake.subscribe();
+    let wake = state.live.subscribe();
     let given = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -69,7 +70,7 @@ pub async fn stream(
         },
     };
     let token = auth::session_token(&headers).unwrap_or_default();
-    let closing = state.painel.closing.subscribe();
+    let closing = state.closing.clone();
     let live = Live {
         state,
         token,
@@ -102,7 +103,7 @@ fn events(live: Live) -> impl Stream<Item = Result<Event, Infallible>> {
 /// The next event to send, or None when the stream ends (signed out, server stopping).
 async fn next(live: &mut Live) -> Option<Event> {
     loop {
-        if live.ended || *live.closing.borrow() {
+        if live.ended || live.closing.is_cancelled() {
             return None;
         }
         if let Some(event) = live.pending.pop_front() {
@@ -144,7 +145,7 @@ async fn wait(live: &mut Live, at_most: Duration) {
     tokio::select! {
         _ = live.wake.recv() => {}
         _ = tokio::time::sleep(at_most) => {}
-        _ = live.closing.changed() => {}
+        () = live.closing.cancelled() => {}
     }
 }
 
@@ -171,50 +172,4 @@ async fn card_event(live: &Live, event: &painel::Event) -> Result<Option<Event>,
             .event("cartao")
             .data(data.to_string()),
     ))
-}
-
-/// Relays PostgreSQL notifications of other processes to this process's streams, until the
-/// server stops. A lost connection is made again; the streams then look at the log.
-pub async fn relay_postgres(state: Arc<AppState>) {
-    let mut closing = state.painel.closing.subscribe();
-    loop {
-        let mut listener =
-            match sqlx::postgres::PgListener::connect(&state.settings.database_url).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!("painel: LISTEN indisponível: {e}");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
-                        _ = closing.changed() => return,
-                    }
-                }
-            };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!("painel: LISTEN falhou: {e}");
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
-                _ = closing.changed() => return,
-            }
-        }
-        // Whatever was announced while not listening is found in the log.
-        state.painel.notify();
-        loop {
-            tokio::select! {
-                received = listener.try_recv() => match received {
-                    Ok(Some(_)) => state.painel.notify(),
-                    // Reconnected by sqlx: announcements may have been lost meanwhile.
-                    Ok(None) => state.painel.notify(),
-                    Err(e) => {
-                        tracing::warn!("painel: conexão do LISTEN perdida: {e}");
-                        break;
-                    }
-                },
-                _ = closing.changed() => return,
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = closing.changed() => return,
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! The agents' console at `{base}/painel/`: when the IVR transfers a caller
 //! (`notificacaosistema`), the agents watching that queue see the caller's card at once.
 //! Server-rendered HTML (minijinja, escaped), a small script for the live stream (SSE).
+//! May import `services` and everything below it; never `app` or another transport.
 
 mod actions;
 mod auth;
@@ -14,42 +15,76 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::notify::live::LiveHub;
+use crate::observe::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::store::radacct::Sessions;
 
-/// The console's in-process state.
+/// What the console's routes need.
 pub struct PainelState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub tz: Tz,
+    /// Where open RADIUS sessions are read from (the card shows whether the line is up).
+    pub sessions: Sessions,
+    pub metrics: Arc<Metrics>,
     /// Wakes the live streams of this process: an event was recorded (here, or in another
     /// process and announced by PostgreSQL).
-    pub wake: tokio::sync::broadcast::Sender<()>,
-    /// Turns true when the server begins to stop: live streams end, so that the graceful
+    pub live: LiveHub,
+    /// Cancelled when the server begins to stop: live streams end, so that the graceful
     /// shutdown is not held open by them.
-    pub closing: tokio::sync::watch::Sender<bool>,
+    pub closing: CancellationToken,
     /// Wrong passwords per client address: (count, start of the 15-minute window).
     failures: Mutex<HashMap<IpAddr, (u32, std::time::Instant)>>,
 }
 
-impl Default for PainelState {
-    fn default() -> Self {
+impl PainelState {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        tz: Tz,
+        sessions: Sessions,
+        metrics: Arc<Metrics>,
+        live: LiveHub,
+        closing: CancellationToken,
+    ) -> PainelState {
         PainelState {
-            wake: tokio::sync::broadcast::channel(64).0,
-            closing: tokio::sync::watch::channel(false).0,
+            store,
+            settings,
+            tz,
+            sessions,
+            metrics,
+            live,
+            closing,
             failures: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl PainelState {
-    /// Tells this process's live streams to look for new events.
-    pub fn notify(&self) {
-        let _ = self.wake.send(());
+    /// The operator's local date of an instant.
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    /// `scheme://host` plus the base path, as the browser reached the server.
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        self.settings.origin(headers)
     }
 }
 
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<PainelState>: FromRef<S>,
+{
     Router::new()
         .route("/painel", get(|| async { Redirect::permanent("painel/") }))
         .route("/painel/", get(pages::home))
@@ -102,6 +137,6 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 /// `{base}/painel/...` as the browser sees it.
-fn path(state: &AppState, rest: &str) -> String {
+fn path(state: &PainelState, rest: &str) -> String {
     format!("{}/painel/{rest}", state.settings.base_path)
 }

@@ -11,11 +11,11 @@ use chrono::{TimeDelta, Utc};
 use minijinja::context;
 use serde::Serialize;
 
-use super::auth::{self, Denied};
+use super::PainelState;
+use super::auth::{self, AgentSession, Denied};
 use super::card::{self, Catalogs};
 use super::path;
 use super::views::{error_page, page, render};
-use crate::app::AppState;
 use crate::domain::document;
 use crate::store::agents::{self, Session};
 use crate::store::painel::{self, Call, Search};
@@ -41,14 +41,14 @@ fn me(session: &Session) -> Me<'_> {
     }
 }
 
-fn unavailable(state: &AppState, e: sqlx::Error) -> Response {
+fn unavailable(state: &PainelState, e: sqlx::Error) -> Response {
     tracing::warn!("painel: banco indisponível: {e}");
     Denied::Unavailable.respond(state, true)
 }
 
 /// One card's HTML as `session` sees it.
 pub async fn card_html(
-    state: &AppState,
+    state: &PainelState,
     call: &Call,
     session: &Session,
     catalogs: &Catalogs,
@@ -65,18 +65,17 @@ pub async fn card_html(
     ))
 }
 
-pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let session = match auth::current(&state, &headers).await {
-        Ok(s) => s,
-        Err(denied) => return denied.respond(&state, true),
-    };
+pub async fn home(
+    State(state): State<Arc<PainelState>>,
+    AgentSession(session): AgentSession,
+) -> Response {
     match home_page(&state, &session).await {
         Ok(r) => r,
         Err(e) => unavailable(&state, e),
     }
 }
 
-async fn home_page(state: &AppState, session: &Session) -> Result<Response, sqlx::Error> {
+async fn home_page(state: &PainelState, session: &Session) -> Result<Response, sqlx::Error> {
     // The stream starts after the last event seen here, so nothing falls between the two.
     let last = painel::last_event_id(&state.store).await?;
     let hours = state.settings.painel.janela_horas.clamp(0.1, 24.0 * 30.0);
@@ -104,14 +103,10 @@ async fn home_page(state: &AppState, session: &Session) -> Result<Response, sqlx
 }
 
 pub async fn card_page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
+    AgentSession(session): AgentSession,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    let session = match auth::current(&state, &headers).await {
-        Ok(s) => s,
-        Err(denied) => return denied.respond(&state, true),
-    };
     let base = &state.settings.base_path;
     let Ok(id) = id.trim().parse::<i64>() else {
         return error_page(StatusCode::NOT_FOUND, base, "Chamada não encontrada.");
@@ -176,14 +171,10 @@ fn search_terms(q: &str) -> Search {
 }
 
 pub async fn history(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
+    AgentSession(session): AgentSession,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Response {
-    let session = match auth::current(&state, &headers).await {
-        Ok(s) => s,
-        Err(denied) => return denied.respond(&state, true),
-    };
     let q = query.get("q").map(|q| q.trim()).unwrap_or("");
     let page_no = query
         .get("pagina")
@@ -258,11 +249,10 @@ pub async fn history(
     )
 }
 
-pub async fn queues_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let session = match auth::current(&state, &headers).await {
-        Ok(s) => s,
-        Err(denied) => return denied.respond(&state, true),
-    };
+pub async fn queues_page(
+    State(state): State<Arc<PainelState>>,
+    AgentSession(session): AgentSession,
+) -> Response {
     let known = match painel::recent_queues(&state.store, Utc::now() - TimeDelta::days(30)).await {
         Ok(k) => k,
         Err(e) => return unavailable(&state, e),
@@ -271,7 +261,7 @@ pub async fn queues_page(State(state): State<Arc<AppState>>, headers: HeaderMap)
 }
 
 fn queues_form(
-    state: &AppState,
+    state: &PainelState,
     session: &Session,
     mut known: Vec<String>,
     status: StatusCode,
@@ -307,7 +297,7 @@ fn queues_form(
 }
 
 pub async fn save_queues(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<PainelState>>,
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {

@@ -244,3 +244,17 @@ pub async fn summary_by_id(
         .fetch_optional(&store.pool)
         .await
 }
+
+/// The logins of the contract's internet services with their NAS, to disconnect them.
+pub async fn logins(
+    store: &Store,
+    contract_id: i64,
+) -> Result<Vec<(String, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT login, CAST(nas_id AS BIGINT) FROM internet_services \
+         WHERE contract_id = $1 ORDER BY id",
+    )
+    .bind(contract_id)
+    .fetch_all(&store.pool)
+    .await
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 const EVERY: Duration = Duration::from_millis(200);
 /// A ping slower than this counts as slow.
@@ -31,8 +32,8 @@ impl DbHealth {
         Arc::new(DbHealth { down: rx })
     }
 
-    /// Starts watching PostgreSQL at `url` until `stop` turns true.
-    pub fn watch_postgres(url: String, mut stop: watch::Receiver<bool>) -> Arc<DbHealth> {
+    /// Starts watching PostgreSQL at `url` until `stop` is cancelled.
+    pub fn watch_postgres(url: String, stop: CancellationToken) -> Arc<DbHealth> {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             let mut conn: Option<PgConnection> = None;
@@ -42,7 +43,7 @@ impl DbHealth {
             loop {
                 tokio::select! {
                     _ = ticker.tick() => {}
-                    _ = stop.changed() => return,
+                    () = stop.cancelled() => return,
                 }
                 let down = match ping(&url, &mut conn).await {
                     Ping::Ok => {

@@ -92,3 +92,66 @@ pub async fn page(
     let rows = rows.bind(limit).bind(offset).fetch_all(&store.pool).await?;
     Ok((rows, total))
 }
+
+/// Open invoices of the contract due before `today` (local date).
+pub async fn overdue_count(
+    conn: &mut super::Conn,
+    contract_id: i64,
+    today: chrono::NaiveDate,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invoices WHERE contract_id = $1 AND status = 'open' \
+         AND due_on < $2",
+    )
+    .bind(contract_id)
+    .bind(today.to_string())
+    .fetch_one(conn)
+    .await
+}
+
+/// An invoice's stored status and amount, locked for the transaction's writer.
+pub async fn status_and_amount(
+    conn: &mut super::Conn,
+    id: i64,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, amount_cents FROM invoices WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Marks an open invoice paid on `date` (`YYYY-MM-DD`) with `paid_cents`; false when it was
+/// no longer open (another payment or a cancellation came first).
+pub async fn mark_paid(
+    conn: &mut super::Conn,
+    id: i64,
+    date: &str,
+    paid_cents: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invoices SET status = 'paid', paid_on = $1, paid_cents = $2 \
+         WHERE id = $3 AND status = 'open'",
+    )
+    .bind(date)
+    .bind(paid_cents)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks an open invoice cancelled on `date`; false when it was no longer open.
+pub async fn mark_cancelled(
+    conn: &mut super::Conn,
+    id: i64,
+    date: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invoices SET status = 'cancelled', cancelled_on = $1 WHERE id = $2 AND status = 'open'",
+    )
+    .bind(date)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

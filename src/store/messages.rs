@@ -40,3 +40,111 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     .fetch_one(conn)
     .await
 }
+
+/// A message as an attempt needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub body_html: Option<String>,
+    pub invoice_ids: Option<String>,
+    pub attempts: i64,
+}
+
+/// Claims a message for one attempt until `until`; false when another process holds it or
+/// it is done.
+pub async fn claim(
+    store: &super::Store,
+    id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE messages SET status = 'sending', claimed_until = $1 WHERE id = $2 \
+         AND status IN ('queued', 'failed', 'sending') \
+         AND (claimed_until IS NULL OR claimed_until <= $3)",
+    )
+    .bind(ts(until))
+    .bind(id)
+    .bind(ts(now))
+    .execute(&store.pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn by_id(store: &super::Store, id: i64) -> Result<Option<Message>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, channel, recipient, subject, body, body_html, invoice_ids, \
+         CAST(attempts AS BIGINT) AS attempts FROM messages WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await
+}
+
+/// Records a delivered message.
+pub async fn mark_sent(
+    store: &super::Store,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = $1, \
+         last_error = NULL, claimed_until = NULL WHERE id = $2",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried from `next_attempt`, or abandoned for good.
+pub async fn mark_failed(
+    store: &super::Store,
+    id: i64,
+    error: &str,
+    give_up: bool,
+    next_attempt: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET status = $1, attempts = attempts + 1, last_error = $2, \
+         next_attempt_at = $3, claimed_until = NULL WHERE id = $4",
+    )
+    .bind(if give_up { "abandoned" } else { "failed" })
+    .bind(error)
+    .bind(ts(next_attempt))
+    .bind(id)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Messages due for an attempt: failed and past their backoff, or left `sending` by a
+/// process that died.
+pub async fn due(
+    store: &super::Store,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM messages WHERE \
+         ((status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
+          OR (status = 'sending' AND claimed_until <= $1)) \
+         ORDER BY id LIMIT $2",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await
+}
+
+/// Messages by status, for the outbox gauges.
+pub async fn count_by_status(store: &super::Store) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM messages GROUP BY status")
+        .fetch_all(&store.pool)
+        .await
+}

@@ -1,12 +1,14 @@
-//! The database: connection pool, migrations, write transactions, and one module per
-//! aggregate. One SQL text serves SQLite and PostgreSQL where the dialects agree (through
+//! The database, and the only place with SQL or a connection: the pool (private), migrations,
+//! write transactions, and one module per aggregate. May import `domain` and `settings`. One SQL text serves SQLite and PostgreSQL where the dialects agree (through
 //! sqlx's `Any` driver; both accept `$1` placeholders); each backend has its own migrations.
 //! Timestamps are stored as fixed-width UTC text so that they compare as text on both, and
 //! flags as integers (the `Any` driver decodes no SQLite boolean).
 
+pub mod admin_hooks;
 pub mod admin_tokens;
 pub mod agents;
 pub mod apps;
+pub mod audit;
 pub mod catalogs;
 pub mod contracts;
 pub mod customers;
@@ -16,10 +18,15 @@ pub mod invoices;
 pub mod local_reads;
 pub mod maintenances;
 pub mod messages;
+pub mod nas;
 pub mod notifications;
 pub mod painel;
 pub mod promises;
 pub mod protocols;
+pub mod radacct;
+pub mod radius;
+pub mod resource;
+pub mod resources;
 pub mod tickets;
 mod write;
 
@@ -92,10 +99,22 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A write refused by a unique index or primary key.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL 23505; SQLite 2067 (UNIQUE) and 1555 (PRIMARY KEY).
+            code == "23505" || code == "2067" || code == "1555"
+        }
+        _ => false,
+    }
+}
+
 /// Handle to the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pub pool: AnyPool,
+    pool: AnyPool,
     pub backend: Backend,
     /// SQLite allows one writer: writers of this process queue here (and commit in groups)
     /// instead of spinning in SQLite's busy handler. Other processes (the CLI) are covered
@@ -229,6 +248,33 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Whether the database answers within `within`.
+    pub async fn ping(&self, within: Duration) -> bool {
+        let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool);
+        matches!(tokio::time::timeout(within, ping).await, Ok(Ok(1)))
+    }
+
+    /// Whether the table holds any row. `table` is one of the schema's names, never input.
+    pub async fn has_rows(&self, table: &'static str) -> Result<bool, sqlx::Error> {
+        let any: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table}) THEN 1 ELSE 0 END"
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(any != 0)
+    }
+
+    /// The pool, for the black-box tests to look at what the server wrote.
+    #[cfg(feature = "test-support")]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A connection of the pool, for a run of reads.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>, sqlx::Error> {

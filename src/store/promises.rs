@@ -81,3 +81,106 @@ pub async fn record_disconnect(
         .await?;
     Ok(())
 }
+
+/// A promise whose time is up, with what the unlock changed.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct DuePromise {
+    pub id: i64,
+    pub contract_id: i64,
+    pub previous_status: i64,
+    pub previous_mode: i64,
+}
+
+/// Active promises whose expiry has passed, oldest first.
+pub async fn due(
+    store: &super::Store,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DuePromise>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, contract_id, previous_status, previous_mode FROM promises \
+         WHERE state = 'active' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await
+}
+
+/// How a promise ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its time ran out with debts still open.
+    Expired,
+    /// The debts were paid.
+    Fulfilled,
+}
+
+/// Claims the end of an active promise: false when another process resolved it first.
+pub async fn resolve(
+    conn: &mut Conn,
+    id: i64,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let state = match outcome {
+        Outcome::Expired => "expired",
+        Outcome::Fulfilled => "fulfilled",
+    };
+    let claimed = sqlx::query(
+        "UPDATE promises SET state = $1, resolved_at = $2 WHERE id = $3 AND state = 'active'",
+    )
+    .bind(state)
+    .bind(ts(now))
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
+}
+
+/// Other promises of the contract still running at `now`.
+pub async fn active_count(
+    conn: &mut Conn,
+    contract_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM promises WHERE contract_id = $1 AND state = 'active' \
+         AND expires_at > $2",
+    )
+    .bind(contract_id)
+    .bind(ts(now))
+    .fetch_one(conn)
+    .await
+}
+
+/// Puts the contract back in the status it had before the unlock, only when it is still as
+/// the unlock left it (active, set automatically), and disables its services. True when
+/// it was reverted.
+pub async fn revert_contract(
+    conn: &mut Conn,
+    contract_id: i64,
+    previous_status: i64,
+    previous_mode: i64,
+) -> Result<bool, sqlx::Error> {
+    let reverted = sqlx::query(
+        "UPDATE contracts SET status = $1, status_mode = $2 \
+         WHERE id = $3 AND status = $4 AND status_mode = 1",
+    )
+    .bind(previous_status)
+    .bind(previous_mode)
+    .bind(contract_id)
+    .bind(crate::domain::status::ACTIVE)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if reverted {
+        sqlx::query("UPDATE internet_services SET enabled = 0 WHERE contract_id = $1")
+            .bind(contract_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(reverted)
+}

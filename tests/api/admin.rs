@@ -276,7 +276,7 @@ async fn every_bad_field_is_named_and_changes_nothing() {
 async fn groups_of(app: &TestApp, login: &str) -> Vec<String> {
     sqlx::query_scalar("SELECT groupname FROM radusergroup WHERE username = $1 ORDER BY groupname")
         .bind(login)
-        .fetch_all(&app.store.pool)
+        .fetch_all(app.store.pool())
         .await
         .unwrap()
 }

@@ -96,7 +96,7 @@ fn local(app: &TestApp, t: DateTime<Utc>) -> String {
 async fn snapshot(app: &TestApp) -> String {
     let rows = |sql: &'static str| async move {
         sqlx::query_as::<_, (String,)>(sql)
-            .fetch_all(&app.store.pool)
+            .fetch_all(app.store.pool())
             .await
             .expect("snapshot")
             .into_iter()

@@ -227,14 +227,14 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     for secret in sqlx::query_scalar::<_, String>(
         "SELECT password FROM internet_services UNION SELECT secret FROM nas",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.pool())
     .await
     .expect("secrets")
     {
         scan::secret(&secret);
     }
     for document in sqlx::query_scalar::<_, String>("SELECT document FROM customers")
-        .fetch_all(&store.pool)
+        .fetch_all(store.pool())
         .await
         .expect("documents")
     {
@@ -323,21 +323,21 @@ impl TestApp {
     /// Runs SQL against the server's database (fixtures for scenarios the demo lacks).
     pub async fn exec(&self, sql: &str) {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&self.store.pool)
+            .execute(self.store.pool())
             .await
             .expect("exec sql");
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&self.store.pool)
+            .fetch_one(self.store.pool())
             .await
             .expect("scalar")
     }
 
     pub async fn scalar_str(&self, sql: &str) -> Option<String> {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_optional(&self.store.pool)
+            .fetch_optional(self.store.pool())
             .await
             .expect("scalar")
     }

@@ -37,7 +37,7 @@ fn config(dir: &std::path::Path, name: &str, smtp: Option<&str>) -> String {
 
 async fn count(store: &ura::store::Store, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .unwrap()
 }
@@ -190,7 +190,7 @@ async fn a_killed_server_keeps_every_acknowledged_write_and_its_jobs_resume() {
     .await;
     assert_eq!(unlocked, 1, "one unlock of 1002 per month");
     sqlx::query("UPDATE promises SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE contract_id = 1002 AND state = 'active'")
-        .execute(&store.pool)
+        .execute(store.pool())
         .await
         .unwrap();
 
@@ -254,12 +254,12 @@ async fn a_killed_server_keeps_every_acknowledged_write_and_its_jobs_resume() {
         let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT status, CAST(attempts AS BIGINT), next_attempt_at, claimed_until FROM messages",
         )
-        .fetch_all(&store.pool)
+        .fetch_all(store.pool())
         .await
         .unwrap();
         let promises: Vec<(String, String)> =
             sqlx::query_as("SELECT state, expires_at FROM promises WHERE contract_id = 1002")
-                .fetch_all(&store.pool)
+                .fetch_all(store.pool())
                 .await
                 .unwrap();
         panic!("the outbox and the expiry job did not resume: {rows:?} {promises:?}");

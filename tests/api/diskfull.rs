@@ -56,11 +56,11 @@ async fn a_full_sqlite_database_answers_503_and_is_not_corrupted() {
         .unwrap();
     let token = ura::store::apps::create(&store, APP).await.unwrap();
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&store.pool)
+        .execute(store.pool())
         .await
         .unwrap();
     let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .unwrap();
     store.close().await;
@@ -127,14 +127,14 @@ async fn a_full_sqlite_database_answers_503_and_is_not_corrupted() {
     // Not corrupted, and everything acknowledged is there.
     let store = Store::open(&url).await.unwrap();
     let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .unwrap();
     assert_eq!(check, "ok");
     for protocol in &acknowledged {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE protocol = $1")
             .bind(protocol)
-            .fetch_one(&store.pool)
+            .fetch_one(store.pool())
             .await
             .unwrap();
         assert_eq!(n, 1, "acknowledged ticket {protocol} is missing");

@@ -75,7 +75,7 @@ async fn expiry_runs_once_even_with_several_processes() {
                 .await
                 .expect("state"),
         );
-        runs.spawn(async move { ura::jobs::expiry::run_once(&state).await.expect("run") });
+        runs.spawn(async move { state.jobs.expiry.run_once().await.expect("run") });
     }
     let mut reverted = Vec::new();
     while let Some(report) = runs.join_next().await {
@@ -104,7 +104,7 @@ async fn expiry_runs_once_even_with_several_processes() {
     let state = ura::app::AppState::new(app.store.clone(), app.settings.clone())
         .await
         .expect("state");
-    let again = ura::jobs::expiry::run_once(&state).await.expect("run");
+    let again = state.jobs.expiry.run_once().await.expect("run");
     assert!(again.reverted.is_empty() && again.fulfilled == 0);
     app.stop().await;
 }
@@ -123,7 +123,7 @@ async fn paid_promise_is_fulfilled_and_the_contract_stays_active() {
     let state = ura::app::AppState::new(app.store.clone(), app.settings.clone())
         .await
         .expect("state");
-    let report = ura::jobs::expiry::run_once(&state).await.expect("run");
+    let report = state.jobs.expiry.run_once().await.expect("run");
     assert_eq!(report.fulfilled, 1);
     assert!(report.reverted.is_empty());
     let r = app.call("consultacliente", &[("contrato", "1002")]).await;
@@ -158,7 +158,7 @@ async fn a_contract_changed_by_the_operator_meanwhile_is_left_alone() {
     let state = ura::app::AppState::new(app.store.clone(), app.settings.clone())
         .await
         .expect("state");
-    let report = ura::jobs::expiry::run_once(&state).await.expect("run");
+    let report = state.jobs.expiry.run_once().await.expect("run");
     assert!(report.reverted.is_empty());
     let r = app.call("consultacliente", &[("contrato", "1002")]).await;
     assert_eq!(r.json["contratos"][0]["contratoStatus"], json!(3));

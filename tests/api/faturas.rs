@@ -1416,8 +1416,8 @@ async fn failed_email_is_retried_by_the_worker_exactly_once() {
     let state = ura::app::AppState::new(app.store.clone(), app.settings.clone())
         .await
         .expect("state");
-    assert_eq!(ura::notify::outbox::run_once(&state).await.expect("run"), 0);
-    let _ = state.stopping.send(true);
+    assert_eq!(state.jobs.outbox.run_once().await.expect("run"), 0);
+    state.stop.cancel();
     assert_eq!(mail_count(&peer), 1);
     assert_eq!(
         message_state(&app, &protocol).await,
@@ -1474,7 +1474,7 @@ async fn two_processes_send_a_due_message_once() {
         .iter()
         .map(|state| {
             let state = state.clone();
-            tokio::spawn(async move { ura::notify::outbox::run_once(&state).await })
+            tokio::spawn(async move { state.jobs.outbox.run_once().await })
         })
         .collect();
     let mut sent = 0;
@@ -1495,8 +1495,8 @@ async fn two_processes_send_a_due_message_once() {
         );
     }
     for state in &states {
-        assert_eq!(ura::notify::outbox::run_once(state).await.expect("run"), 0);
-        let _ = state.stopping.send(true);
+        assert_eq!(state.jobs.outbox.run_once().await.expect("run"), 0);
+        state.stop.cancel();
     }
     assert_eq!(mail_count(&peer), 4);
     drop(states);

@@ -16,7 +16,7 @@ const SAMPLE: usize = 300;
 
 async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
@@ -29,7 +29,7 @@ async fn radius_rows(store: &Store) -> Vec<(String, String, String)> {
          UNION ALL SELECT 'reply', groupname, value FROM radgroupreply \
          ORDER BY 1, 2, 3",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.pool())
     .await
     .expect("radius rows")
 }
@@ -105,7 +105,7 @@ async fn generates_a_provider(dir: &Path, db: &str) {
         "SELECT barcode, digitable_line, pix_payload FROM invoices WHERE status = 'open' \
          ORDER BY id LIMIT 200",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.pool())
     .await
     .expect("open invoices");
     assert!(!open.is_empty());
@@ -188,7 +188,7 @@ async fn generates_a_provider(dir: &Path, db: &str) {
 
     // Documents: valid, each once, about 10 % CNPJs, some alphanumeric.
     let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM customers")
-        .fetch_all(&store.pool)
+        .fetch_all(store.pool())
         .await
         .expect("documents");
     let mut cnpjs = 0;
@@ -237,7 +237,7 @@ async fn generates_a_provider(dir: &Path, db: &str) {
         )
         .bind(*c)
         .bind(d)
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .expect("pair");
         assert_eq!(found, 1, "sample pair for contract {c} not found");
@@ -297,7 +297,7 @@ async fn gen_fills_an_empty_sqlite_database() {
     // Foreign keys hold although the generator does not check them while loading.
     let store = Store::open(&db).await.expect("open");
     let violations: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
-        .fetch_all(&store.pool)
+        .fetch_all(store.pool())
         .await
         .expect("foreign_key_check");
     assert!(violations.is_empty(), "{violations:?}");

@@ -306,7 +306,7 @@ async fn the_samples_import_into_an_empty_database_in_order() {
         assert_eq!(run.counts(), [lines, 0, 0, 0], "{file}: {}", run.stdout);
     }
     let store = db.store().await;
-    let pool = &store.pool;
+    let pool = store.pool();
     for (table, n) in [
         ("plans", 3),
         ("pops", 2),
@@ -495,7 +495,7 @@ async fn customer_lines_are_checked_and_refused_ones_change_nothing() {
 #[tokio::test]
 async fn contract_lines_are_checked_and_status_changes_reprovision_services() {
     let app = spawn().await;
-    let pool = &app.store.pool;
+    let pool = app.store.pool();
     assert_eq!(groups(pool, "maria.silva2").await, ["bloqueado"]);
     let csv = "id,cliente,status,status_modo,pop,dia_vencimento,endereco\n\
         1001,1,suspenso,2,1,10,\"Rua das Flores, 100, Centro\"\n\
@@ -568,7 +568,7 @@ async fn contract_lines_are_checked_and_status_changes_reprovision_services() {
 #[tokio::test]
 async fn service_lines_are_checked_and_provisioned_in_freeradius() {
     let app = spawn().await;
-    let pool = &app.store.pool;
+    let pool = app.store.pool();
     let csv = "id,contrato,login,senha,plano,nas,mac,habilitado\n\
         9001,6001,novo.login,segredo-9001,1,1,02-00-00-00-90-01,sim\n\
         601,6001,ana.costa2,nova-senha,3,1,,\n\

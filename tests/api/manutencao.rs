@@ -72,7 +72,7 @@ fn ids(v: &Value) -> Vec<i64> {
 async fn snapshot(app: &TestApp) -> String {
     let rows = |sql: &'static str| async move {
         sqlx::query_as::<_, (String,)>(sql)
-            .fetch_all(&app.store.pool)
+            .fetch_all(app.store.pool())
             .await
             .expect("snapshot")
             .into_iter()

@@ -219,7 +219,7 @@ async fn every_ura_call_is_audited_without_full_documents_or_tokens() {
         "SELECT COALESCE(app_name, '') || '|' || route || '|' || COALESCE(document, '') || '|' \
          || COALESCE(protocol, '') || '|' || COALESCE(remote_addr, '') FROM audit_log",
     )
-    .fetch_all(&app.store.pool)
+    .fetch_all(app.store.pool())
     .await
     .unwrap();
     for line in &everything {
@@ -315,14 +315,10 @@ async fn old_audit_entries_are_pruned_after_the_retention() {
          VALUES ('2020-01-01T00:00:00.000000Z', 'consultacliente', 'POST', 200, 1.0)",
     )
     .await;
-    let state = std::sync::Arc::new(
-        ura::app::AppState::new(app.store.clone(), app.settings.clone())
+    let pruned =
+        ura::store::audit::prune(&app.store, app.settings.auditoria.dias, chrono::Utc::now())
             .await
-            .unwrap(),
-    );
-    let pruned = ura::observe::audit::prune(&state, chrono::Utc::now())
-        .await
-        .unwrap();
+            .unwrap();
     assert_eq!(pruned, 1);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log").await, 1);
     app.stop().await;

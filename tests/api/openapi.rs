@@ -62,7 +62,7 @@ async fn every_route_the_router_serves_is_documented() {
     let mut expected = BTreeSet::new();
     for route in routes_in_source() {
         if route.contains("{recurso}") {
-            for r in ura::admin::resources::ALL {
+            for r in ura::store::resources::ALL {
                 expected.insert(route.replace("{recurso}", r.path));
             }
         } else {

@@ -523,7 +523,7 @@ async fn demo_prints_working_curl_lines_and_keeps_data_on_restart() {
     let store = ura::store::Store::open(&db).await.expect("open db");
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE protocol = $1")
         .bind(&chamado_protocol)
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .unwrap();
     assert!(
@@ -608,7 +608,7 @@ async fn acknowledged_writes_survive_sigkill() {
     for p in &issued {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE protocol = $1")
             .bind(p)
-            .fetch_one(&store.pool)
+            .fetch_one(store.pool())
             .await
             .unwrap();
         assert_eq!(n, 1, "ticket of {p} survived the crash");

@@ -27,7 +27,7 @@ const DEMO_GROUPS: [(&str, &str); 7] = [
 
 async fn strings(app: &TestApp, sql: &str) -> Vec<String> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_all(&app.store.pool)
+        .fetch_all(app.store.pool())
         .await
         .expect("rows")
 }
@@ -76,7 +76,7 @@ async fn services(app: &TestApp) -> BTreeMap<String, (String, i64, bool, String)
          p.radius_group FROM internet_services s JOIN contracts c ON c.id = s.contract_id \
          JOIN plans p ON p.id = s.plan_id",
     )
-    .fetch_all(&app.store.pool)
+    .fetch_all(app.store.pool())
     .await
     .expect("services");
     rows.into_iter()
@@ -538,7 +538,7 @@ async fn sync_racing_an_unlock_leaves_the_login_in_its_plan_group() {
         // rewrote the login's password row and before it commits; the sync starts meanwhile,
         // reads the contract as still suspended and waits for the unlock's rows. Then both
         // go on.
-        let mut holder = app.store.pool.begin().await.expect("begin");
+        let mut holder = app.store.pool().begin().await.expect("begin");
         sqlx::query("SELECT id FROM radusergroup WHERE username = 'maria.silva2' FOR UPDATE")
             .fetch_all(&mut *holder)
             .await

@@ -72,14 +72,14 @@ impl SharedDb {
 
 async fn count(store: &ura::store::Store, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(&store.pool)
+        .fetch_one(store.pool())
         .await
         .expect("count")
 }
 
 async fn text(store: &ura::store::Store, sql: &str) -> Option<String> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_optional(&store.pool)
+        .fetch_optional(store.pool())
         .await
         .expect("text")
 }

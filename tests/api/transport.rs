@@ -1134,7 +1134,7 @@ async fn error_responses_are_json_and_never_html() {
 async fn consultacliente_never_returns_passwords_or_secrets() {
     let app = spawn().await;
     let passwords: Vec<String> = sqlx::query_scalar("SELECT password FROM internet_services")
-        .fetch_all(&app.store.pool)
+        .fetch_all(app.store.pool())
         .await
         .expect("passwords");
     assert_eq!(passwords.len(), 7);

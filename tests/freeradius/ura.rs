@@ -290,14 +290,14 @@ impl Ura {
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&self.store.pool)
+            .fetch_one(self.store.pool())
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     pub async fn scalar_str(&self, sql: &str) -> Option<String> {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_optional(&self.store.pool)
+            .fetch_optional(self.store.pool())
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }

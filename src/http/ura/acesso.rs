@@ -7,10 +7,10 @@ use super::Ctx;
 use crate::domain::{status, tempo};
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
-use crate::network::sessions::OpenSession;
 use crate::store::contracts::{self, Contract, Service};
 use crate::store::maintenances::{self, InForce};
 use crate::store::protocols::{self, Owner};
+use crate::store::radacct::OpenSession;
 use crate::store::tickets::{self, NewTicket};
 
 /// "Suporte - Sem Acesso": the ticket recording a caller told of a maintenance.
@@ -132,7 +132,7 @@ async fn still_held(
             held = true;
             continue;
         };
-        match nas::ask(state, &nas, &session).await {
+        match state.nas.ask(&nas, &session).await {
             Holds::No => {
                 let closed = state
                     .sessions
@@ -144,13 +144,10 @@ async fn still_held(
                     closed,
                     "sessão inexistente no NAS encerrada"
                 );
-                let state = state.clone();
+                let coa = state.nas.coa.clone();
                 tokio::spawn(async move {
-                    if let Some(target) = nas.target() {
-                        let outcome = state
-                            .coa
-                            .disconnect(&target, &nas::session_ref(&session))
-                            .await;
+                    if let Some(target) = nas::target(&nas) {
+                        let outcome = coa.disconnect(&target, &nas::session_ref(&session)).await;
                         tracing::debug!("desconexão da sessão obsoleta: {}", outcome.describe());
                     }
                 });
@@ -168,7 +165,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     let id = ctx.params.required_int("contrato")?;
     let store = &ctx.state.store;
     let (contract, services) = {
-        let mut conn = store.pool.acquire().await?;
+        let mut conn = store.acquire().await?;
         let Some(contract) = ctx.find_contract(&mut conn, id).await? else {
             return Ok(ctx.not_found(id));
         };

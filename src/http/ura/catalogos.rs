@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         .as_deref()
         .and_then(from_route)
         .ok_or_else(ApiError::not_found)?;
-    let mut conn = ctx.state.store.pool.acquire().await?;
+    let mut conn = ctx.state.store.acquire().await?;
     let entries = catalogs::list(&mut conn, catalog).await?;
     Ok(Value::Array(
         entries

@@ -81,7 +81,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     };
     let store = &ctx.state.store;
     let contract = {
-        let mut conn = store.pool.acquire().await?;
+        let mut conn = store.acquire().await?;
         ctx.find_contract(&mut conn, id).await?
     };
     let Some(contract) = contract else {
@@ -209,7 +209,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     tx.commit().await?;
 
     // One attempt now, within `fatura.tempo_max`; a failure stays queued for the worker.
-    let outcome = outbox::deliver(&ctx.state, message_id).await;
+    let outcome = ctx.state.outbox.deliver(message_id).await;
     match outcome {
         Ok(()) => {
             tracing::info!(

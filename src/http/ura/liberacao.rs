@@ -108,7 +108,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     };
     promises::unlock_contract(&mut tx, id).await?;
     // FreeRADIUS must see the unlock in the same transaction.
-    crate::network::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
+    crate::store::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
 
     let mut msg = String::from("Liberação via URA -\n");
     for s in &services {
@@ -143,7 +143,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         .collect();
     let state = ctx.state.clone();
     tokio::spawn(async move {
-        let result = crate::network::nas::disconnect_logins(&state, &logins).await;
+        let result = state.nas.disconnect_logins(&logins).await;
         tracing::info!(contrato = id, "desconexão após liberação: {result}");
         if let Err(e) =
             crate::store::promises::record_disconnect(&state.store, promise_id, &result).await

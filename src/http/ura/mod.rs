@@ -17,16 +17,17 @@ use std::sync::Arc;
 
 use crate::store::Conn;
 use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
+use super::auth::{ClientIp, UraApp};
 use super::error::{ApiError, json_response};
 use super::params::{self, Params};
-use crate::app::AppState;
+use super::state::UraState;
 use crate::domain::document;
-use crate::store::apps::App;
 use crate::store::contracts::{self, Contract};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +111,8 @@ impl Function {
 
 /// One authenticated call.
 pub struct Ctx {
-    pub state: Arc<AppState>,
-    pub app: App,
+    pub state: Arc<UraState>,
+    pub app: UraApp,
     pub params: Params,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
@@ -124,12 +125,8 @@ pub struct Ctx {
     pub path_arg: Option<String>,
 }
 
-pub async fn handle(state: Arc<AppState>, function: Function, request: Request<Body>) -> Response {
-    handle_with(state, function, request, None).await
-}
-
-pub async fn handle_with(
-    state: Arc<AppState>,
+pub async fn handle(
+    state: Arc<UraState>,
     function: Function,
     request: Request<Body>,
     path_arg: Option<String>,
@@ -150,7 +147,7 @@ pub async fn handle_with(
                 None,
             )
         } else {
-            let timeout = state.request_timeout();
+            let timeout = state.settings.request_timeout();
             let health = state.db_health.clone();
             let call = run(
                 state.clone(),
@@ -198,7 +195,7 @@ struct Seen {
 /// Counts the answer and queues its audit entry (never waiting on either).
 #[allow(clippy::too_many_arguments)]
 fn record(
-    state: &AppState,
+    state: &UraState,
     function: Function,
     method: &Method,
     response: &Response,
@@ -254,7 +251,7 @@ fn record(
 }
 
 async fn run(
-    state: Arc<AppState>,
+    state: Arc<UraState>,
     function: Function,
     request: Request<Body>,
     path_arg: Option<String>,
@@ -268,7 +265,7 @@ async fn run(
     let budget =
         std::time::Duration::from_secs_f64(state.settings.acesso.tempo_max.clamp(0.2, 60.0));
     let deadline = tokio::time::Instant::now() + budget.mul_f64(0.9);
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let body = params::read_body(&parts.headers, body, state.settings.body_limit).await?;
     let params = params::parse(parts.uri.query(), &parts.headers, body).await?;
     seen.contract_id = params.get("contrato").and_then(|c| c.trim().parse().ok());
@@ -276,29 +273,15 @@ async fn run(
         .get("cpfcnpj")
         .and_then(document::parse)
         .map(|d| d.masked());
-    let app = match super::auth::authenticate(&state, &parts.headers, &params).await {
-        Ok(app) => app,
-        Err(e) => {
-            // A wrong pair is a guess; missing credentials are a misconfigured client.
-            if e.detail == super::error::MSG_BAD_CREDENTIALS {
-                state.limits.auth_failed(client_ip);
-            }
-            return Err(e);
-        }
-    };
-    // An app limited to some networks: from elsewhere its credentials are wrong.
-    if !app.allowed_networks.is_empty()
-        && !client_ip.is_some_and(|ip| app.allowed_networks.iter().any(|n| n.contains(&ip)))
-    {
-        tracing::warn!(app = %app.name, "app fora das redes permitidas");
-        state.limits.auth_failed(client_ip);
-        return Err(ApiError::forbidden(super::error::MSG_BAD_CREDENTIALS));
-    }
+    parts.extensions.insert(params);
+    parts.extensions.insert(ClientIp(client_ip));
+    let app = UraApp::from_request_parts(&mut parts, &state).await?;
+    let params = parts.extensions.remove::<Params>().unwrap_or_default();
     seen.app = Some((app.id, app.name.clone()));
     state.limits.check_app(app.id)?;
-    let origin = state.origin(&parts.headers);
+    let origin = state.settings.origin(&parts.headers);
     if !app.may_call(function.name()) {
-        return Err(ApiError::forbidden(super::error::MSG_FORBIDDEN));
+        return Err(ApiError::Forbidden);
     }
     let now = Utc::now();
     let today = state.local_date(now);

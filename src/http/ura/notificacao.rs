@@ -93,7 +93,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     tx.commit().await?;
     // The agents' screens of this process look now; other processes hear of it from
     // PostgreSQL.
-    ctx.state.painel.notify();
+    ctx.state.live.notify();
     tracing::info!(
         "{} notificação para {}, protocolo {protocol}",
         Ctx::log_ref(&contract),

@@ -63,7 +63,7 @@ async fn target(ctx: &Ctx) -> Result<Target, ApiError> {
     match (id, given) {
         (None, None) => Err(ApiError::bad_request("Informe cpfcnpj ou contrato.")),
         (Some(id), _) => {
-            let mut conn = ctx.state.store.pool.acquire().await?;
+            let mut conn = ctx.state.store.acquire().await?;
             Ok(match ctx.find_contract(&mut conn, id).await? {
                 Some(c) => Target::Contract(c),
                 None => Target::NotFoundContract(id),

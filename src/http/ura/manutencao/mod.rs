@@ -35,7 +35,7 @@ async fn list(ctx: &Ctx) -> Result<Value, ApiError> {
     } else {
         Which::All
     };
-    let mut conn = ctx.state.store.pool.acquire().await?;
+    let mut conn = ctx.state.store.acquire().await?;
     let found = maintenances::read(&mut conn, which).await?;
     Ok(Value::Array(
         found

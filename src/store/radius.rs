@@ -5,7 +5,7 @@
 //!   any other: the block group, whose reply the operator sets (address list, pool...);
 //! - each plan's group: `radgroupreply` Mikrotik-Rate-Limit from the plan's speeds.
 
-use crate::domain::status;
+use crate::domain::radius::{self, rate_limit};
 use crate::settings::RadiusSettings;
 use crate::store::Conn;
 
@@ -16,36 +16,20 @@ fn is_postgres(conn: &Conn) -> bool {
     conn.backend_name().eq_ignore_ascii_case("postgresql")
 }
 
-/// `150000`/`300000` kbit/s → `150M/300M` (MikroTik's rx/tx from the client's side:
-/// upload first).
-pub fn rate_limit(upload_kbps: i64, download_kbps: i64) -> String {
-    fn speed(kbps: i64) -> String {
-        if kbps > 0 && kbps % 1000 == 0 {
-            format!("{}M", kbps / 1000)
-        } else {
-            format!("{}k", kbps.max(0))
-        }
-    }
-    format!("{}/{}", speed(upload_kbps), speed(download_kbps))
-}
-
-/// The group a service belongs in.
+/// The group a service belongs in, with the operator's block and reduced-speed groups.
 pub fn group_for(
     settings: &RadiusSettings,
     contract_status: i64,
     service_enabled: bool,
     plan_group: Option<&str>,
 ) -> String {
-    let plan_group = plan_group.filter(|g| !g.trim().is_empty());
-    match (contract_status, service_enabled, plan_group) {
-        (status::ACTIVE, true, Some(group)) => group.to_string(),
-        (status::REDUCED_SPEED, true, Some(group)) => settings
-            .grupo_velocidade_reduzida
-            .clone()
-            .filter(|g| !g.trim().is_empty())
-            .unwrap_or_else(|| group.to_string()),
-        _ => settings.grupo_bloqueio.clone(),
-    }
+    radius::group_for(
+        &settings.grupo_bloqueio,
+        settings.grupo_velocidade_reduzida.as_deref(),
+        contract_status,
+        service_enabled,
+        plan_group,
+    )
 }
 
 /// Rewrites the rows of every internet service of the contract.
@@ -250,32 +234,4 @@ pub async fn sync_all(
         plans: plans.len(),
         contracts: contracts.len(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_limits() {
-        assert_eq!(rate_limit(150_000, 300_000), "150M/300M");
-        assert_eq!(rate_limit(512, 1_500), "512k/1500k");
-        assert_eq!(rate_limit(1_000_000, 1_000_000), "1000M/1000M");
-    }
-
-    #[test]
-    fn groups() {
-        let s = RadiusSettings::default();
-        assert_eq!(group_for(&s, 1, true, Some("plano")), "plano");
-        assert_eq!(group_for(&s, 1, false, Some("plano")), "bloqueado");
-        assert_eq!(group_for(&s, 4, true, Some("plano")), "bloqueado");
-        assert_eq!(group_for(&s, 3, true, Some("plano")), "bloqueado");
-        assert_eq!(group_for(&s, 7, true, Some("plano")), "plano");
-        assert_eq!(group_for(&s, 1, true, None), "bloqueado");
-        let reduced = RadiusSettings {
-            grupo_velocidade_reduzida: Some("reduzido".into()),
-            ..RadiusSettings::default()
-        };
-        assert_eq!(group_for(&reduced, 7, true, Some("plano")), "reduzido");
-    }
 }
