@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde_json::json;
 
 use super::PainelState;
-use super::auth;
+use super::auth::{AgentPost, wants_json};
 use super::card;
 use super::pages::card_html;
 use super::path;
@@ -26,13 +26,6 @@ use crate::store::{catalogs, is_unavailable};
 
 /// Longest ticket text accepted from the console.
 const MAX_TEXT_CHARS: usize = 4000;
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
 
 /// A refusal the agent can act on (409, 422), as JSON or as a page.
 fn refuse(state: &PainelState, headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
@@ -103,16 +96,13 @@ struct Posted {
     form: HashMap<String, String>,
 }
 
-async fn posted(
+fn posted(
     state: &PainelState,
     headers: &HeaderMap,
     id: &str,
-    form: HashMap<String, String>,
+    post: AgentPost,
 ) -> Result<Posted, Response> {
-    let session = match auth::current_for_post(state, headers, &form).await {
-        Ok(s) => s,
-        Err(denied) => return Err(denied.respond(state, !wants_json(headers))),
-    };
+    let AgentPost { session, form, .. } = post;
     let Ok(id) = id.trim().parse::<i64>() else {
         return Err(refuse(
             state,
@@ -163,9 +153,9 @@ pub async fn take(
     State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    post: AgentPost,
 ) -> Response {
-    let p = match posted(&state, &headers, &id, form).await {
+    let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -210,9 +200,9 @@ pub async fn ticket(
     State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    post: AgentPost,
 ) -> Response {
-    let p = match posted(&state, &headers, &id, form).await {
+    let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -333,9 +323,9 @@ pub async fn handle(
     State(state): State<Arc<PainelState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    post: AgentPost,
 ) -> Response {
-    let p = match posted(&state, &headers, &id, form).await {
+    let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
         Err(r) => return r,
     };

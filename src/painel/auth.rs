@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -145,9 +145,52 @@ where
     }
 }
 
+/// A form posted by the signed-in agent, its CSRF token checked. A handler that takes one
+/// cannot skip either check.
+pub struct AgentPost {
+    pub session: Session,
+    /// The fields in the order posted (a name may repeat).
+    pub fields: Vec<(String, String)>,
+    /// The fields by name (the last of a repeated name).
+    pub form: HashMap<String, String>,
+}
+
+/// Whether the client asked for JSON rather than a page.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+impl<S> FromRequest<S> for AgentPost
+where
+    S: Send + Sync,
+    Arc<PainelState>: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<AgentPost, Response> {
+        let state = Arc::<PainelState>::from_ref(state);
+        let headers = request.headers().clone();
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form: HashMap<String, String> = fields.iter().cloned().collect();
+        match current_for_post(&state, &headers, &form).await {
+            Ok(session) => Ok(AgentPost {
+                session,
+                fields,
+                form,
+            }),
+            Err(denied) => Err(denied.respond(&state, !wants_json(&headers))),
+        }
+    }
+}
+
 /// The signed-in agent, for a form post: the CSRF token must be in the form (`csrf`) or in
 /// the `X-CSRF-Token` header.
-pub async fn current_for_post(
+async fn current_for_post(
     state: &PainelState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
@@ -335,11 +378,8 @@ pub async fn login(
 pub async fn logout(
     State(state): State<Arc<PainelState>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    _post: AgentPost,
 ) -> Response {
-    if let Err(denied) = current_for_post(&state, &headers, &form).await {
-        return denied.respond(&state, true);
-    }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = agents::end_session(&state.store, &token).await
     {

@@ -3,16 +3,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
 use minijinja::context;
 use serde::Serialize;
 
 use super::PainelState;
-use super::auth::{self, AgentSession, Denied};
+use super::auth::{AgentPost, AgentSession, Denied};
 use super::card::{self, Catalogs};
 use super::path;
 use super::views::{error_page, page, render};
@@ -298,14 +297,12 @@ fn queues_form(
 
 pub async fn save_queues(
     State(state): State<Arc<PainelState>>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    AgentPost {
+        session,
+        fields: form,
+        form: map,
+    }: AgentPost,
 ) -> Response {
-    let map: HashMap<String, String> = form.iter().cloned().collect();
-    let session = match auth::current_for_post(&state, &headers, &map).await {
-        Ok(s) => s,
-        Err(denied) => return denied.respond(&state, true),
-    };
     let all = map.get("todas").is_some_and(|v| v == "1");
     let mut chosen: Vec<String> = form
         .iter()
