@@ -1,6 +1,7 @@
-//! RFC 5176 / RFC 5997 reply decoding as the CoA client does it
-//! (`network::coa::decode_reply`): structure, Response Authenticator, Message-Authenticator,
-//! reply code. It must never panic, whatever a NAS (or anyone able to send it UDP) answers.
+//! RFC 5176 / RFC 5997 reply decoding as the CoA client does it, in the pure codec
+//! (`network::coa::codec::decode_reply`): structure, Response Authenticator,
+//! Message-Authenticator, reply code. It must never panic, whatever a NAS (or anyone able to
+//! send it UDP) answers.
 //!
 //! Input: `[request][flags][secret length][secret][request authenticator: 16][datagram]`.
 //! `request` picks the request answered (0 Disconnect, 1 CoA, 2 Status-Server, else the byte
@@ -14,7 +15,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use md5::{Digest, Md5};
-use ura::network::coa::{self, Outcome};
+use ura::network::coa::codec::{self, Outcome};
 
 const HEADER_LEN: usize = 20;
 const MESSAGE_AUTHENTICATOR: u8 = 80;
@@ -91,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let result = coa::decode_reply(&pkt, request_code, &request_auth, secret);
+    let result = codec::decode_reply(&pkt, request_code, &request_auth, secret);
     if let Ok(outcome) = &result {
         let _ = outcome.describe();
         let _ = outcome.session_not_found();

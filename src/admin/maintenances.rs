@@ -1,7 +1,8 @@
 //! Maintenances in the admin API: `/admin/api/v1/manutencoes` (list, create) and
 //! `/admin/api/v1/manutencoes/{id}` (read, change, remove). The shape, the checks and the
-//! writes are those of the URA's `manutencao/*` routes (`store::maintenances`); only the
-//! wording differs: a refused field is `{"detail":"campo: motivo"}`.
+//! writes are those of the URA's `manutencao/*` routes (`domain::maintenance`,
+//! `store::maintenances`); only the wording differs: a refused field is
+//! `{"detail":"campo: motivo"}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,9 +15,8 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
-use crate::store::maintenances::{
-    self, Changes, Coverage, Filter, Invalid, Maintenance, Reason, WriteError,
-};
+use crate::domain::maintenance::{self, Changes, Coverage, Invalid, Maintenance, Reason};
+use crate::store::maintenances::{self, Filter, WriteError};
 
 /// Why a request was not done, answered as `{"detail": ...}`.
 #[derive(Debug)]
@@ -98,7 +98,7 @@ fn changes(state: &AdminState, body: &Bytes, new: bool) -> Result<Changes, Failu
         if key == "id" {
             return Err(Failure::bad_request("id: campo somente leitura.".into()));
         }
-        if !maintenances::WRITABLE.contains(&key.as_str()) {
+        if !maintenance::WRITABLE.contains(&key.as_str()) {
             return Err(Failure::bad_request(format!("{key}: campo desconhecido.")));
         }
     }
@@ -110,7 +110,7 @@ fn changes(state: &AdminState, body: &Bytes, new: bool) -> Result<Changes, Failu
 }
 
 fn shown(state: &AdminState, m: &Maintenance) -> Value {
-    maintenances::to_json(m, state.tz)
+    maintenance::to_json(m, state.tz)
 }
 
 /// The answer: the value with `status`, or the failure.
@@ -162,12 +162,12 @@ pub async fn list(
             }
             match key.as_str() {
                 "ativas" => {
-                    if maintenances::only_in_force(Some(value))? {
+                    if maintenance::only_in_force(Some(value))? {
                         filter.in_force = Some(Utc::now());
                     }
                 }
                 "status" => {
-                    filter.status = Some(maintenances::level("status", &json!(value))?);
+                    filter.status = Some(maintenance::level("status", &json!(value))?);
                 }
                 "pop_id" => {
                     filter.pop = Some(coverage_filter(&mut conn, key, value, Coverage::Pops).await?);

@@ -1,11 +1,12 @@
 //! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, contract
-//! status, the promise policy, the access-check wording, boleto and PIX arithmetic, what
-//! FreeRADIUS is told. Imports nothing of this crate but `domain` itself.
+//! status, the promise policy, the access-check wording, boleto and PIX arithmetic,
+//! maintenance windows, what FreeRADIUS is told. Imports nothing of this crate but `domain`.
 
 pub mod boleto;
 pub mod document;
 pub mod invoice;
 pub mod local_time;
+pub mod maintenance;
 pub mod money;
 pub mod name_fold;
 pub mod payment_data;

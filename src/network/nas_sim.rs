@@ -11,11 +11,12 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::task::AbortHandle;
 
-use super::coa::{
+use super::coa::bind_udp;
+use super::coa::codec::{
     ATTR_ACCT_SESSION_ID, ATTR_ERROR_CAUSE, ATTR_USER_NAME, CODE_ACCESS_ACCEPT, CODE_ACCESS_REJECT,
     CODE_COA_ACK, CODE_COA_NAK, CODE_COA_REQUEST, CODE_DISCONNECT_ACK, CODE_DISCONNECT_NAK,
     CODE_DISCONNECT_REQUEST, CODE_STATUS_SERVER, MAX_PACKET_LEN, Parsed, Sign, authenticator_ok,
-    bind_udp, build, message_authenticator, parse,
+    build, message_authenticator, parse,
 };
 
 /// How the simulator answers.

@@ -1,14 +1,14 @@
-//! Maintenance windows and what they cover: what `verificaacesso` asks, and what the URA's
-//! `manutencao/*` routes and the admin API's `manutencoes` read and write. Both writers share
-//! the checks of a maintenance's fields, the transactions that write it and its JSON shape;
-//! each words a refused field in its own error format.
+//! Maintenance windows in the database: what `verificaacesso` asks (`in_force`), and the
+//! reads and writes behind the URA's `manutencao/*` routes and the admin API's `manutencoes`.
+//! The rules (fields, checks, defaults, wire shape) are `domain::maintenance`; here is only
+//! SQL, and the one check that needs it: that every covered id names a row.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use serde_json::{Value, json};
 
 use super::{Conn, Store, parse_ts, ts};
-use crate::domain::local_time;
+use crate::domain::maintenance::{
+    Changes, Coverage, Fields, Invalid, Maintenance, STATUS_RESOLVED,
+};
 
 #[derive(Debug, Clone)]
 pub struct InForce {
@@ -19,7 +19,8 @@ pub struct InForce {
     pub via_nas: bool,
 }
 
-/// Maintenances in force now (started, not resolved) covering the POP, the element or the NAS.
+/// Maintenances in force now (started, not resolved: `status` 4 is `STATUS_RESOLVED`) covering
+/// the POP, the element or the NAS.
 pub async fn in_force(
     store: &Store,
     now: DateTime<Utc>,
@@ -57,37 +58,15 @@ pub async fn in_force(
         .collect())
 }
 
-/// A maintenance as `manutencao/*` reads and writes it. Times are stored text (`ts`).
-#[derive(Debug, Clone)]
-pub struct Maintenance {
-    pub id: i64,
-    pub fields: Fields,
+/// Where each coverage is stored: its link table, the column there, and the table the ids
+/// refer to.
+trait Tables {
+    fn link_table(self) -> &'static str;
+    fn column(self) -> &'static str;
+    fn target_table(self) -> &'static str;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fields {
-    pub description: String,
-    pub ivr_message: Option<String>,
-    pub severity: i64,
-    pub status: i64,
-    pub starts_at: DateTime<Utc>,
-    pub expected_end: Option<DateTime<Utc>>,
-    pub pops: Vec<i64>,
-    pub elements: Vec<i64>,
-    pub nas: Vec<i64>,
-}
-
-/// What a maintenance covers: link table, its column, and the table the ids refer to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coverage {
-    Pops,
-    Elements,
-    Nas,
-}
-
-impl Coverage {
-    pub const ALL: [Coverage; 3] = [Coverage::Pops, Coverage::Elements, Coverage::Nas];
-
+impl Tables for Coverage {
     fn link_table(self) -> &'static str {
         match self {
             Coverage::Pops => "maintenance_pops",
@@ -109,40 +88,6 @@ impl Coverage {
             Coverage::Pops => "pops",
             Coverage::Elements => "network_elements",
             Coverage::Nas => "nas",
-        }
-    }
-
-    fn ids(self, fields: &Fields) -> &[i64] {
-        match self {
-            Coverage::Pops => &fields.pops,
-            Coverage::Elements => &fields.elements,
-            Coverage::Nas => &fields.nas,
-        }
-    }
-
-    fn ids_mut(self, fields: &mut Fields) -> &mut Vec<i64> {
-        match self {
-            Coverage::Pops => &mut fields.pops,
-            Coverage::Elements => &mut fields.elements,
-            Coverage::Nas => &mut fields.nas,
-        }
-    }
-
-    /// The list's name on the wire.
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            Coverage::Pops => "pops",
-            Coverage::Elements => "elementos",
-            Coverage::Nas => "nas",
-        }
-    }
-
-    /// How a row it refers to is named in messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Coverage::Pops => "POP",
-            Coverage::Elements => "elemento de rede",
-            Coverage::Nas => "NAS",
         }
     }
 }
@@ -172,7 +117,7 @@ impl Which {
 
 /// In force at the instant bound to `$n`, as `in_force` means it (started, not resolved).
 fn in_force_condition(n: usize) -> String {
-    format!("m.starts_at <= ${n} AND m.resolved_at IS NULL AND m.status <> 4")
+    format!("m.starts_at <= ${n} AND m.resolved_at IS NULL AND m.status <> {STATUS_RESOLVED}")
 }
 
 /// A value bound to a placeholder of a read.
@@ -312,7 +257,8 @@ pub async fn first_unknown(
     Ok(ids.iter().copied().find(|id| !known.contains(id)))
 }
 
-/// `resolved_at` follows the status: set when it becomes 4 (kept if it already was),
+/// `resolved_at` follows the status: set when it becomes 4, `STATUS_RESOLVED` (kept if it
+/// already was),
 /// cleared otherwise, so that `in_force` sees one truth.
 const RESOLVED_AT: &str = "CASE WHEN $5 = 4 THEN COALESCE(resolved_at, $7) ELSE NULL END";
 
@@ -490,70 +436,6 @@ pub async fn page(
     Ok((list, total))
 }
 
-/// The wire shape, the same for the URA and the admin API: dates local, `data_final` null
-/// when unknown, `mensagem_ura` `""` when none was set (the IVR then says the default
-/// message).
-pub fn to_json(m: &Maintenance, tz: Tz) -> Value {
-    let f = &m.fields;
-    json!({
-        "id": m.id,
-        "descricao": f.description,
-        "mensagem_ura": f.ivr_message.clone().unwrap_or_default(),
-        "severidade": f.severity,
-        "status": f.status,
-        "data_inicial": local_time::format(f.starts_at, tz),
-        "data_final": f.expected_end.map(|t| local_time::format(t, tz)),
-        "pops": f.pops,
-        "elementos": f.elements,
-        "nas": f.nas,
-    })
-}
-
-/// The fields a caller may write, by their wire names, in the order of the shape.
-pub const WRITABLE: [&str; 9] = [
-    "descricao",
-    "mensagem_ura",
-    "severidade",
-    "status",
-    "data_inicial",
-    "data_final",
-    "pops",
-    "elementos",
-    "nas",
-];
-
-/// Why a field was refused; each caller words it in its own error format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
-    Required,
-    /// What is wrong with the value (`use um número de 0 a 4.`).
-    Bad(&'static str),
-    /// An id of a list that names no POP, network element or NAS.
-    Unknown {
-        what: &'static str,
-        id: i64,
-    },
-}
-
-/// A refused field, by its wire name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: Reason,
-}
-
-fn bad(field: &'static str, why: &'static str) -> Invalid {
-    Invalid {
-        field,
-        reason: Reason::Bad(why),
-    }
-}
-
-const NOT_INTEGER: &str = "informe um número inteiro.";
-const NOT_LEVEL: &str = "use um número de 0 a 4.";
-const NOT_DATE_TIME: &str = "use o formato AAAA-MM-DD HH:MM:SS.";
-const NOT_ID_LIST: &str = "informe uma lista de números inteiros.";
-
 /// Why a write did not happen: a refused field, or the database.
 #[derive(Debug)]
 pub enum WriteError {
@@ -573,251 +455,17 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
-/// What the caller gave; absent fields keep their value (a change) or default (a new one).
-#[derive(Debug, Default)]
-pub struct Changes {
-    pub description: Option<String>,
-    /// `Some(None)`: the message cleared (the IVR says the default one).
-    pub ivr_message: Option<Option<String>>,
-    pub severity: Option<i64>,
-    pub status: Option<i64>,
-    pub starts_at: Option<DateTime<Utc>>,
-    /// `Some(None)`: the expected end made unknown again (`indefinido`).
-    pub expected_end: Option<Option<DateTime<Utc>>>,
-    pub pops: Option<Vec<i64>>,
-    pub elements: Option<Vec<i64>>,
-    pub nas: Option<Vec<i64>>,
-}
-
-/// A text: `None` absent, `Some(None)` null or blank, else trimmed.
-fn text(field: &'static str, v: Option<Value>) -> Result<Option<Option<String>>, Invalid> {
-    match v {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => {
-            let s = s.trim();
-            Ok(Some((!s.is_empty()).then(|| s.to_string())))
-        }
-        Some(_) => Err(bad(field, "informe um texto.")),
-    }
-}
-
-/// 0 to 4 (`severidade` and `status` share the range); a JSON number or its text.
-pub fn level(field: &'static str, v: &Value) -> Result<i64, Invalid> {
-    let n = match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    };
-    match n {
-        None => Err(bad(field, NOT_INTEGER)),
-        Some(n) if !(0..=4).contains(&n) => Err(bad(field, NOT_LEVEL)),
-        Some(n) => Ok(n),
-    }
-}
-
-fn date_time(field: &'static str, v: &Value, tz: Tz) -> Result<DateTime<Utc>, Invalid> {
-    v.as_str()
-        .and_then(|text| local_time::parse(text, tz))
-        .ok_or_else(|| bad(field, NOT_DATE_TIME))
-}
-
-/// `[2,3]` (a JSON array, also of strings, or its text), `2,3`, `2 3` or `2`; `[]` (or
-/// null) is an empty list. Repeated ids count once.
-fn id_list(field: &'static str, v: Value) -> Result<Vec<i64>, Invalid> {
-    let invalid = || bad(field, NOT_ID_LIST);
-    let item = |v: &Value| match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let items: Vec<i64> = match v {
-        Value::Null => Vec::new(),
-        Value::Array(values) => values
-            .iter()
-            .map(item)
-            .collect::<Option<_>>()
-            .ok_or_else(invalid)?,
-        Value::String(text) => {
-            let text = text.trim();
-            if text.starts_with('[') {
-                let values: Vec<Value> = serde_json::from_str(text).map_err(|_| invalid())?;
-                values
-                    .iter()
-                    .map(item)
-                    .collect::<Option<_>>()
-                    .ok_or_else(invalid)?
-            } else {
-                text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse::<i64>().ok())
-                    .collect::<Option<_>>()
-                    .ok_or_else(invalid)?
-            }
-        }
-        _ => return Err(invalid()),
-    };
-    let mut unique = Vec::with_capacity(items.len());
-    for id in items {
-        if !unique.contains(&id) {
-            unique.push(id);
-        }
-    }
-    Ok(unique)
-}
-
-impl Changes {
-    /// Reads every field through `get` (by wire name; `None` when not given), in the order
-    /// of the shape; the first bad one is the answer. A new maintenance needs `descricao`.
-    pub fn read(
-        get: impl Fn(&str) -> Option<Value>,
-        tz: Tz,
-        new: bool,
-    ) -> Result<Changes, Invalid> {
-        let required = Invalid {
-            field: "descricao",
-            reason: Reason::Required,
+/// Every id of every list given must name an existing POP, network element or NAS.
+async fn check_coverage(conn: &mut Conn, changes: &Changes) -> Result<(), WriteError> {
+    for coverage in Coverage::ALL {
+        let Some(ids) = changes.ids(coverage) else {
+            continue;
         };
-        let description = match text("descricao", get("descricao"))? {
-            None if new => return Err(required),
-            Some(None) => return Err(required),
-            given => given.flatten(),
-        };
-        let ivr_message = text("mensagem_ura", get("mensagem_ura"))?;
-        let severity = get("severidade")
-            .map(|v| level("severidade", &v))
-            .transpose()?;
-        let status = get("status").map(|v| level("status", &v)).transpose()?;
-        let starts_at = get("data_inicial")
-            .map(|v| date_time("data_inicial", &v, tz))
-            .transpose()?;
-        let expected_end = match get("data_final") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(s))
-                if s.trim().is_empty()
-                    || s.trim().eq_ignore_ascii_case("indefinido")
-                    || s.trim().eq_ignore_ascii_case("null") =>
-            {
-                Some(None)
-            }
-            Some(v) => Some(Some(date_time("data_final", &v, tz)?)),
-        };
-        let list = |coverage: Coverage| {
-            let name = coverage.wire_name();
-            get(name).map(|v| id_list(name, v)).transpose()
-        };
-        Ok(Changes {
-            description,
-            ivr_message,
-            severity,
-            status,
-            starts_at,
-            expected_end,
-            pops: list(Coverage::Pops)?,
-            elements: list(Coverage::Elements)?,
-            nas: list(Coverage::Nas)?,
-        })
-    }
-
-    /// The ids given for one coverage, if given.
-    pub fn ids(&self, coverage: Coverage) -> Option<&[i64]> {
-        match coverage {
-            Coverage::Pops => self.pops.as_deref(),
-            Coverage::Elements => self.elements.as_deref(),
-            Coverage::Nas => self.nas.as_deref(),
+        if let Some(id) = first_unknown(conn, coverage, ids).await? {
+            return Err(Invalid::unknown(coverage, id).into());
         }
     }
-
-    /// `base` with the given fields changed.
-    pub fn apply_to(&self, base: Fields) -> Fields {
-        let Fields {
-            description,
-            ivr_message,
-            severity,
-            status,
-            starts_at,
-            expected_end,
-            pops,
-            elements,
-            nas,
-        } = base;
-        Fields {
-            description: self.description.clone().unwrap_or(description),
-            ivr_message: self.ivr_message.clone().unwrap_or(ivr_message),
-            severity: self.severity.unwrap_or(severity),
-            status: self.status.unwrap_or(status),
-            starts_at: self.starts_at.unwrap_or(starts_at),
-            expected_end: self.expected_end.unwrap_or(expected_end),
-            pops: self.pops.clone().unwrap_or(pops),
-            elements: self.elements.clone().unwrap_or(elements),
-            nas: self.nas.clone().unwrap_or(nas),
-        }
-    }
-
-    /// The expected end may not come before the start; the field blamed is the one given.
-    pub fn check_period(&self, fields: &Fields) -> Result<(), Invalid> {
-        match fields.expected_end {
-            Some(end) if end < fields.starts_at => {
-                if self.expected_end.is_some() || self.starts_at.is_none() {
-                    Err(bad("data_final", "não pode ser anterior a data_inicial."))
-                } else {
-                    Err(bad("data_inicial", "não pode ser posterior a data_final."))
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Every id of every list given must name an existing POP, network element or NAS.
-    async fn check_coverage(&self, conn: &mut Conn) -> Result<(), WriteError> {
-        for coverage in Coverage::ALL {
-            let Some(ids) = self.ids(coverage) else {
-                continue;
-            };
-            if let Some(id) = first_unknown(conn, coverage, ids).await? {
-                return Err(WriteError::Invalid(Invalid {
-                    field: coverage.wire_name(),
-                    reason: Reason::Unknown {
-                        what: coverage.label(),
-                        id,
-                    },
-                }));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What a new maintenance starts from: severity 4 (indisponibilidade total), status 1
-/// (investigando), starting `now`, end unknown, covering nothing.
-pub fn defaults(now: DateTime<Utc>) -> Fields {
-    Fields {
-        description: String::new(),
-        ivr_message: None,
-        severity: 4,
-        status: 1,
-        starts_at: now,
-        expected_end: None,
-        pops: Vec::new(),
-        elements: Vec::new(),
-        nas: Vec::new(),
-    }
-}
-
-/// `ativas`: 1 (or `true`) for those in force only, 0 (or `false`) for all.
-pub fn only_in_force(given: Option<&str>) -> Result<bool, Invalid> {
-    match given.map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(false),
-        Some(v) if v == "1" || v == "true" => Ok(true),
-        Some(v) if v == "0" || v == "false" => Ok(false),
-        Some(_) => Err(bad("ativas", "use 0 ou 1.")),
-    }
-}
-
-/// Whole seconds: what the wire shows is what is stored.
-fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+    Ok(())
 }
 
 /// Reads one maintenance back after a write, in the same transaction.
@@ -835,10 +483,9 @@ pub async fn create(
     changes: &Changes,
     now: DateTime<Utc>,
 ) -> Result<Maintenance, WriteError> {
-    let fields = changes.apply_to(defaults(whole_seconds(now)));
-    changes.check_period(&fields)?;
+    let fields = changes.new_fields(now)?;
     let mut tx = store.write().await?;
-    changes.check_coverage(&mut tx).await?;
+    check_coverage(&mut tx, changes).await?;
     let id = insert(&mut tx, &fields, now).await?;
     let created = read_one(&mut tx, id).await?;
     tx.commit().await?;
@@ -858,9 +505,8 @@ pub async fn change(
     let Some(current) = read(&mut tx, Which::One(id)).await?.pop() else {
         return Ok(None);
     };
-    let fields = changes.apply_to(current.fields);
-    changes.check_period(&fields)?;
-    changes.check_coverage(&mut tx).await?;
+    let fields = changes.edited(current.fields)?;
+    check_coverage(&mut tx, changes).await?;
     if !update(&mut tx, id, &fields, now).await? {
         return Ok(None);
     }

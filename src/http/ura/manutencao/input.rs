@@ -1,13 +1,14 @@
 //! The fields of `manutencao/add/` and `manutencao/edit/`, read from the parameters and
-//! checked by the rules the admin API shares (`store::maintenances`). Every bad field is a
+//! checked by the rules the admin API shares (`domain::maintenance`). Every bad field is a
 //! `400` naming it, before anything is written.
 
 use chrono_tz::Tz;
 use serde_json::Value;
 
+use crate::domain::maintenance::{self, Changes, Invalid, Reason};
 use crate::http::error::ApiError;
 use crate::http::params::Params;
-use crate::store::maintenances::{self, Changes, Invalid, Reason, WriteError};
+use crate::store::maintenances::WriteError;
 
 /// A refused field in the URA's words.
 pub fn refused(e: Invalid) -> ApiError {
@@ -43,5 +44,5 @@ pub fn changes(params: &Params, tz: Tz, new: bool) -> Result<Changes, ApiError> 
 
 /// `ativas` of `manutencao/list/`: 1 (or `true`) for those in force only.
 pub fn only_in_force(params: &Params) -> Result<bool, ApiError> {
-    maintenances::only_in_force(params.get("ativas")).map_err(refused)
+    maintenance::only_in_force(params.get("ativas")).map_err(refused)
 }

@@ -9,6 +9,7 @@ mod input;
 use serde_json::{Value, json};
 
 use super::Ctx;
+use crate::domain::maintenance;
 use crate::http::error::ApiError;
 use crate::store::maintenances::{self, Which};
 
@@ -40,7 +41,7 @@ async fn list(ctx: &Ctx) -> Result<Value, ApiError> {
     Ok(Value::Array(
         found
             .iter()
-            .map(|m| maintenances::to_json(m, ctx.state.tz))
+            .map(|m| maintenance::to_json(m, ctx.state.tz))
             .collect(),
     ))
 }
@@ -51,7 +52,7 @@ async fn add(ctx: &Ctx) -> Result<Value, ApiError> {
         .await
         .map_err(input::write_error)?;
     tracing::info!(id = created.id, app = %ctx.app.name, "manutenção criada");
-    Ok(maintenances::to_json(&created, ctx.state.tz))
+    Ok(maintenance::to_json(&created, ctx.state.tz))
 }
 
 async fn edit(ctx: &Ctx) -> Result<Value, ApiError> {
@@ -64,7 +65,7 @@ async fn edit(ctx: &Ctx) -> Result<Value, ApiError> {
         return Ok(not_found(id));
     };
     tracing::info!(id, app = %ctx.app.name, status = updated.fields.status, "manutenção alterada");
-    Ok(maintenances::to_json(&updated, ctx.state.tz))
+    Ok(maintenance::to_json(&updated, ctx.state.tz))
 }
 
 async fn delete(ctx: &Ctx) -> Result<Value, ApiError> {
