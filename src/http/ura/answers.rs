@@ -66,6 +66,7 @@ pub struct ContractTail {
     pub contrato_id: i64,
     /// O `uracontato` recebido, devolvido como veio (ausente se não foi enviado).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub uracontato: Option<String>,
 }
 
@@ -87,6 +88,7 @@ pub struct CustomerNotFound {
     pub msg: &'static str,
     /// O `uracontato` recebido, devolvido como veio.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub uracontato: Option<String>,
 }
 
@@ -99,6 +101,7 @@ pub struct ContractOutcome {
     pub tail: ContractTail,
     /// Protocolo do atendimento registrado.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub protocolo: Option<String>,
 }
 
@@ -118,6 +121,7 @@ pub struct Paginacao {
 pub struct ConsultaCliente {
     /// `Contrato(s) Localizado(s)` quando há contratos.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub msg: Option<&'static str>,
     pub contratos: Vec<ContractSummary>,
 }
@@ -183,14 +187,17 @@ pub struct Unlock {
     pub liberado: bool,
     /// Dias de liberação (só quando liberado).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub liberado_dias: Option<u32>,
     /// AAAA-MM-DD prometido (só quando liberado).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub data_promessa: Option<String>,
     #[serde(flatten)]
     pub tail: ContractTail,
     /// Protocolo (só quando liberado).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub protocolo: Option<String>,
 }
 
@@ -233,15 +240,19 @@ pub struct Access {
     pub tail: ContractTail,
     /// Previsão de término da manutenção (`indefinido` sem previsão); só em manutenção.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub tempo: Option<String>,
     /// Protocolo do contato registrado; só em manutenção.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub protocolo: Option<String>,
     /// Login do serviço verificado.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub login: Option<String>,
     /// Id do serviço verificado.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub servico_id: Option<i64>,
 }
 
@@ -263,6 +274,7 @@ pub struct WithAgent<T> {
     pub answer: T,
     /// Fila ou ramal recebido em `uraagente` (ou `uraagent`), devolvido como veio.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub uraagent: Option<String>,
 }
 

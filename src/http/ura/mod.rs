@@ -12,6 +12,7 @@ mod liberacao;
 mod manutencao;
 mod notificacao;
 mod paging;
+pub mod requests;
 mod titulos;
 
 use std::sync::Arc;
