@@ -1,7 +1,7 @@
-//! The OpenAPI 3.1 document of every route (`{base}/openapi.json`), built with utoipa from the
-//! same tables the router is built from: the URA functions and their paths, the admin API's
-//! resource descriptions, the console's and the operator's routes. `{base}/docs/` renders it
-//! without anything from the internet.
+//! The OpenAPI 3.1 document of every route (`{base}/openapi.json`) and the page that renders it
+//! (`{base}/docs/`, nothing from the internet). The URA part is derived from `http::ura`'s
+//! types (`ura.rs`); the admin, console and operation parts are built here from their tables.
+//! May import `http::ura` and `admin::resource(s)`; only the router imports this.
 
 use std::sync::Arc;
 

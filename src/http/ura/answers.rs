@@ -75,8 +75,15 @@ pub struct ContractTail {
 pub struct ContractNotFound {
     /// Sempre 0.
     pub status: i64,
-    #[serde(flatten)]
-    pub tail: ContractTail,
+    /// `Contrato não localizado`.
+    pub msg: &'static str,
+    /// O id pedido.
+    #[serde(rename = "contratoId")]
+    pub contrato_id: i64,
+    /// O `uracontato` recebido, devolvido como veio.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub uracontato: Option<String>,
 }
 
 /// Cliente não localizado pelo CPF/CNPJ: `status` 0.
@@ -267,7 +274,8 @@ pub enum NotificacaoSistema {
     Created(WithAgent<ContractOutcome>),
 }
 
-/// Uma resposta seguida do `uraagent` recebido.
+// An answer followed by the `uraagent` given (no description of its own: the documentation
+// shows the inner answer's).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WithAgent<T> {
     #[serde(flatten)]

@@ -367,11 +367,9 @@ impl Ctx {
     pub fn not_found(&self, id: i64) -> answers::ContractNotFound {
         answers::ContractNotFound {
             status: 0,
-            tail: answers::ContractTail {
-                msg: "Contrato não localizado".into(),
-                contrato_id: id,
-                uracontato: self.caller().map(str::to_string),
-            },
+            msg: "Contrato não localizado",
+            contrato_id: id,
+            uracontato: self.caller().map(str::to_string),
         }
     }
 
