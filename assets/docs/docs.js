@@ -22,8 +22,11 @@
     return Array.isArray(s.type) ? s.type.join('|') : (s.type || '');
   }
   function fieldsTable(doc, schema) {
-    schema = resolve(doc, schema);
-    var props = schema.properties || {};
+    return shapeTable(doc, resolve(doc, schema));
+  }
+  // A table of the fields of one shape ({properties, required}).
+  function shapeTable(doc, shape) {
+    var props = shape.properties || {};
     var names = Object.keys(props);
     if (!names.length) return null;
     var t = el('table');
@@ -35,11 +38,43 @@
       var tr = el('tr');
       tr.appendChild(el('td', '', n));
       tr.appendChild(el('td', '', typeOf(p)));
-      tr.appendChild(el('td', '', (schema.required || []).indexOf(n) >= 0 ? 'sim' : ''));
-      tr.appendChild(el('td', '', p.description || ''));
+      tr.appendChild(el('td', '', (shape.required || []).indexOf(n) >= 0 ? 'sim' : ''));
+      tr.appendChild(el('td', '', props[n].description || p.description || ''));
       t.appendChild(tr);
     });
     return t;
+  }
+  // The alternative shapes of an answer: `oneOf` lists them, `allOf` joins its parts' fields,
+  // a list shows the shapes of its items.
+  function shapes(doc, schema, depth) {
+    schema = resolve(doc, schema);
+    if (depth > 8) return [];
+    if (schema.oneOf) {
+      return schema.oneOf.reduce(function (all, s) { return all.concat(shapes(doc, s, depth + 1)); }, []);
+    }
+    if (schema.allOf) {
+      var joined = [{ properties: {}, required: [], description: schema.description }];
+      schema.allOf.forEach(function (part) {
+        var next = [];
+        shapes(doc, part, depth + 1).forEach(function (p) {
+          joined.forEach(function (j) {
+            next.push({
+              properties: Object.assign({}, j.properties, p.properties),
+              required: j.required.concat(p.required || []),
+              description: j.description || p.description
+            });
+          });
+        });
+        joined = next;
+      });
+      return joined;
+    }
+    if (schema.type === 'array' && schema.items) {
+      return shapes(doc, schema.items, depth + 1).map(function (s) {
+        return { properties: s.properties, required: s.required, description: 'Lista de: ' + (s.description || '') };
+      });
+    }
+    return [{ properties: schema.properties || {}, required: schema.required || [], description: schema.description }];
   }
   function render(doc) {
     document.getElementById('titulo').textContent = doc.info.title + ' ' + doc.info.version;
@@ -92,6 +127,14 @@
         body.appendChild(el('h4', '', 'Respostas'));
         Object.keys(responses).forEach(function (code) {
           body.appendChild(el('div', '', code + ': ' + (responses[code].description || '')));
+          var json = code.charAt(0) === '2' && responses[code].content &&
+            responses[code].content['application/json'];
+          if (!json || !json.schema) return;
+          shapes(doc, json.schema, 0).forEach(function (shape) {
+            if (shape.description) body.appendChild(el('p', '', shape.description));
+            var table = shapeTable(doc, shape);
+            if (table) body.appendChild(table);
+          });
         });
         d.appendChild(body);
         section.appendChild(d);

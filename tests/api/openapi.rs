@@ -1,6 +1,6 @@
 //! The OpenAPI document: every route the router serves is in it (routes read from the source
-//! and from the URA path table), every path in it is served, and the documentation page works
-//! without the internet.
+//! and from the URA path table), every path and method in it is served, every schema it
+//! refers to is in it, and the documentation page works without the internet.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -79,11 +79,66 @@ async fn every_route_the_router_serves_is_documented() {
         missing.is_empty(),
         "routes not in openapi.json: {missing:?}"
     );
+    // Nothing documented that the router does not serve either (with or without the slash).
+    let extra: Vec<&String> = paths
+        .iter()
+        .filter(|p| !expected.contains(*p) && !expected.contains(p.trim_end_matches('/')))
+        .collect();
+    assert!(extra.is_empty(), "paths not served: {extra:?}");
     // The URA functions carry their parameters.
     let post = &doc["paths"]["/ws/ura/liberacaopromessa/"]["post"];
     let form = &post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
     assert!(form["properties"]["data_promessa"].is_object(), "{post}");
     assert_eq!(form["required"], serde_json::json!(["contrato"]));
+    // ... and their answers, with the fields of each shape.
+    let schemas = &doc["components"]["schemas"];
+    for (path, schema) in [
+        ("/api/ura/liberacaopromessa", "LiberacaoPromessa"),
+        ("/ws/ura/consultacliente/", "ConsultaCliente"),
+        ("/api/ura/titulos/", "Titulos"),
+    ] {
+        let ok = &doc["paths"][path]["post"]["responses"]["200"]["content"]["application/json"];
+        assert_eq!(
+            ok["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{path}"
+        );
+    }
+    let summary = &schemas["ContractSummary"]["properties"];
+    assert_eq!(
+        summary["contratoValorAberto"]["$ref"],
+        "#/components/schemas/Reais"
+    );
+    assert_eq!(
+        summary["popId"]["type"],
+        serde_json::json!(["integer", "null"])
+    );
+    let error = &doc["paths"]["/ws/ura/chamado"]["get"]["responses"]["403"]["content"];
+    assert_eq!(
+        error["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Erro"
+    );
+    assert_eq!(schemas["Erro"]["required"], serde_json::json!(["detail"]));
+    // Every reference resolves.
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_string());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(list) => list.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 100, "{}", all.len());
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").expect("a schema");
+        assert!(schemas[name].is_object(), "{r} is not in the document");
+    }
     // Admin schemas come from the resource descriptions; secrets are write-only.
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["servicos_escrita"]["properties"]["senha"].is_object());
@@ -107,7 +162,26 @@ async fn every_documented_path_is_served() {
         .expect("a PDF link")
         .to_string();
     let pdf_path = link[link.find("/fatura/").unwrap()..].to_string();
+    // Every documented method; removals last, so that they remove nothing another call
+    // still needs.
+    let mut calls = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                calls.push((method, path.clone()));
+            }
+        }
+    }
+    calls.sort_by_key(|(method, _)| *method == "delete");
+    // What a route without the method answers: axum's bare 405 (the check below can fail).
+    let r = app.send(app.client.put(app.url("/healthz"))).await;
+    assert!(
+        r.status == 405 && r.body.is_empty(),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    for (method, path) in &calls {
         let concrete = if path == "/fatura/{id}/{token}" {
             pdf_path.clone()
         } else {
@@ -115,13 +189,13 @@ async fn every_documented_path_is_served() {
                 .replace("{id}", "1")
                 .replace("{acao}", "pagar")
         };
-        let (method, request) = if item.get("get").is_some() {
-            ("GET", app.client.get(app.url(&concrete)))
-        } else {
-            (
-                "POST",
-                app.client.post(app.url(&concrete)).form(&[("x", "1")]),
-            )
+        let url = app.url(&concrete);
+        let request = match *method {
+            "get" => app.client.get(url),
+            "post" => app.client.post(url).form(&[("x", "1")]),
+            "put" => app.client.put(url).json(&serde_json::json!({})),
+            "patch" => app.client.patch(url).json(&serde_json::json!({})),
+            _ => app.client.delete(url),
         };
         let r = app.send(request).await;
         // The router's own 404 (no route) answers exactly this; a route that is there may
@@ -130,7 +204,13 @@ async fn every_documented_path_is_served() {
             !(r.status == 404 && r.body == r#"{"detail":"Não encontrado."}"#),
             "{method} {path} is documented but not served"
         );
+        assert!(
+            !(r.status == 405 && r.body.is_empty()),
+            "{method} {path} is documented but the route does not take it"
+        );
     }
+    let calls = calls.len();
+    assert!(calls > 150, "{calls}");
     app.stop().await;
 }
 

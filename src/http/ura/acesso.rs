@@ -1,9 +1,10 @@
 //! `verificaacesso` (CONTRACT.md §2.4): why the internet may not be working. In the
 //! specification's order: maintenance, then the NAS, then the contract, then the session.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, Access, VerificaAcesso};
 use crate::domain::{status, tempo};
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
@@ -162,12 +163,16 @@ async fn still_held(
 const STALE_CAUSE: &str = "Stale-Session";
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<VerificaAcesso, ApiError> {
     let id = ctx.params.required_int("contrato")?;
     let store = &ctx.state.store;
     let (contract, services) = {
         let mut conn = store.acquire().await?;
         let Some(contract) = ctx.find_contract(&mut conn, id).await? else {
-            return Ok(ctx.not_found(id));
+            return Ok(VerificaAcesso::NotFound(ctx.not_found(id)));
         };
         let services = contracts::services(&mut conn, id).await?;
         (contract, services)
@@ -203,23 +208,21 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         }
     };
 
-    let mut map = ctx.answer(outcome.status(), &contract);
-    match &outcome {
-        Outcome::Plain { msg, .. } => {
-            map = ctx.finish(map, msg, &contract);
-        }
+    let (msg, tempo, protocolo) = match &outcome {
+        Outcome::Plain { msg, .. } => (*msg, None, None),
         Outcome::Maintenance { msg, tempo, status } => {
-            map = ctx.finish(map, msg, &contract);
-            map.insert("tempo".into(), json!(tempo));
             let protocol = record_contact(ctx, &contract, msg, tempo, *status).await?;
-            map.insert("protocolo".into(), json!(protocol));
+            (msg.as_str(), Some(tempo.clone()), Some(protocol))
         }
-    }
-    if let Some(service) = service {
-        map.insert("login".into(), json!(service.login));
-        map.insert("servico_id".into(), json!(service.id));
-    }
-    Ok(Value::Object(map))
+    };
+    Ok(VerificaAcesso::Checked(Access {
+        head: ctx.head(outcome.status(), &contract),
+        tail: ctx.tail(msg, &contract),
+        tempo,
+        protocolo,
+        login: service.map(|s| s.login.clone()),
+        servico_id: service.map(|s| s.id),
+    }))
 }
 
 /// Records the caller's contact as a ticket, and returns its protocol.

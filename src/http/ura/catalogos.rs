@@ -3,9 +3,10 @@
 //! Inactive entries are listed too, with `"ativo":false`: a bot learns that an id it holds
 //! is no longer accepted.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, CatalogEntry};
 use crate::http::error::ApiError;
 use crate::store::catalogs::{self, Catalog};
 
@@ -20,6 +21,10 @@ pub fn from_route(name: &str) -> Option<Catalog> {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(list(ctx).await?)
+}
+
+async fn list(ctx: &Ctx) -> Result<Vec<CatalogEntry>, ApiError> {
     let catalog = ctx
         .path_arg
         .as_deref()
@@ -27,10 +32,12 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         .ok_or_else(ApiError::not_found)?;
     let mut conn = ctx.state.store.acquire().await?;
     let entries = catalogs::list(&mut conn, catalog).await?;
-    Ok(Value::Array(
-        entries
-            .into_iter()
-            .map(|e| json!({"id": e.id, "descricao": e.description, "ativo": e.active != 0}))
-            .collect(),
-    ))
+    Ok(entries
+        .into_iter()
+        .map(|e| CatalogEntry {
+            id: e.id,
+            descricao: e.description,
+            ativo: e.active != 0,
+        })
+        .collect())
 }

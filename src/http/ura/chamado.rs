@@ -1,8 +1,9 @@
 //! `chamado` (CONTRACT.md §2.6): open a ticket with a work order.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, Chamado};
 use crate::http::error::ApiError;
 use crate::store::catalogs;
 use crate::store::protocols::{self, Owner};
@@ -21,18 +22,16 @@ fn catalog_id(ctx: &Ctx, name: &str, default: i64) -> Option<i64> {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<Chamado, ApiError> {
     let id = ctx.params.required_int("contrato")?;
     let mut tx = ctx.state.store.write().await?;
     let Some(contract) = ctx.find_contract(&mut tx, id).await? else {
-        return Ok(ctx.not_found(id));
+        return Ok(Chamado::NotFound(ctx.not_found(id)));
     };
-    let refuse = |msg: &str| {
-        Ok(Value::Object(ctx.finish(
-            ctx.answer(0, &contract),
-            msg,
-            &contract,
-        )))
-    };
+    let refuse = |msg: &str| Ok(Chamado::Outcome(ctx.outcome(0, msg, &contract, None)));
 
     let type_id = catalog_id(ctx, "ocorrenciatipo", DEFAULT_TYPE);
     let type_ok = match type_id {
@@ -93,7 +92,10 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         Ctx::log_ref(&contract)
     );
 
-    let mut map = ctx.finish(ctx.answer(1, &contract), "", &contract);
-    map.insert("protocolo".into(), json!(protocol));
-    Ok(Value::Object(map))
+    Ok(Chamado::Outcome(ctx.outcome(
+        1,
+        "",
+        &contract,
+        Some(protocol),
+    )))
 }

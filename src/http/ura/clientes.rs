@@ -3,22 +3,25 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, Clientes, CustomerContract, CustomerItem};
 use super::paging::Paging;
 use crate::domain::{document, status};
 use crate::http::error::ApiError;
 use crate::store::customers::{self, ContractLine, Filter};
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<Clientes, ApiError> {
     let contract_id = ctx.params.int("contrato")?;
     let paging = Paging::from_params(&ctx.params)?;
-    let answer = |items: Vec<Value>, total: i64| {
-        json!({
-            "paginacao": paging.answer(items.len(), total),
-            "clientes": items,
-        })
+    let answer = |clientes: Vec<CustomerItem>, total: i64| Clientes {
+        paginacao: paging.answer(clientes.len(), total),
+        clientes,
     };
     // A malformed document or one with wrong check digits is simply not found.
     let document = match ctx.params.get("cpfcnpj") {
@@ -36,28 +39,29 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     let store = &ctx.state.store;
     let (found, total) = customers::page(store, &filter, paging.offset, paging.limit).await?;
     let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
-    let mut contracts: HashMap<i64, Vec<Value>> = HashMap::new();
+    let mut contracts: HashMap<i64, Vec<CustomerContract>> = HashMap::new();
     for line in customers::contracts_of(store, &ids).await? {
         let ContractLine {
             id,
             customer_id,
             status,
         } = line;
-        contracts.entry(customer_id).or_default().push(json!({
-            "id": id,
-            "status": status,
-            "statusDisplay": status::name(status),
-        }));
+        contracts
+            .entry(customer_id)
+            .or_default()
+            .push(CustomerContract {
+                id,
+                status,
+                status_display: status::name(status),
+            });
     }
     let items = found
         .into_iter()
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "nome": c.name,
-                "cpfcnpj": document::format_str(&c.document),
-                "contratos": contracts.remove(&c.id).unwrap_or_default(),
-            })
+        .map(|c| CustomerItem {
+            id: c.id,
+            cpfcnpj: document::format_str(&c.document),
+            contratos: contracts.remove(&c.id).unwrap_or_default(),
+            nome: c.name,
         })
         .collect();
     Ok(answer(items, total))

@@ -1,13 +1,18 @@
 //! `consultacliente` (CONTRACT.md §2.1): the caller's contracts by document or by id.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::Ctx;
-use crate::domain::{document, money, status};
+use super::answers::{self, ConsultaCliente, ContractSummary, Reais};
+use crate::domain::{document, status};
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Summary};
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<ConsultaCliente, ApiError> {
     let id = ctx.params.int("contrato")?;
     let given_document = ctx.params.get("cpfcnpj");
     if id.is_none() && given_document.is_none() {
@@ -32,44 +37,29 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             None => Vec::new(),
         },
     };
-    if found.is_empty() {
-        return Ok(json!({ "contratos": [] }));
-    }
-    let mut list = Vec::with_capacity(found.len());
-    for summary in &found {
-        let contract = &summary.contract;
-        let mut item = Map::new();
-        item.insert("contratoId".into(), json!(contract.id));
-        item.insert("razaoSocial".into(), json!(contract.customer_name));
-        item.insert(
-            "cpfCnpj".into(),
-            json!(document::format_str(&contract.document)),
-        );
-        item.insert("contratoStatus".into(), json!(contract.status));
-        item.insert(
-            "contratoStatusDisplay".into(),
-            json!(status::display(contract.status)),
-        );
-        item.insert("contratoStatusModo".into(), json!(contract.status_mode));
-        item.insert(
-            "contratoValorAberto".into(),
-            money::reais(summary.open_cents.unwrap_or(0)),
-        );
-        item.insert("promessasPagamentoMes".into(), json!(summary.promised));
-        item.insert("contratoTitulosAReceber".into(), json!(summary.open_count));
-        item.insert("clienteId".into(), json!(contract.customer_id));
-        item.insert(
-            "servico_login".into(),
-            json!(summary.login.as_deref().unwrap_or("")),
-        );
-        item.insert(
-            "servico_plano".into(),
-            json!(summary.plan_name.as_deref().unwrap_or("")),
-        );
-        item.insert("popId".into(), json!(contract.pop_id));
-        item.insert("popNome".into(), json!(contract.pop_name));
-        item.insert("cobVencimento".into(), json!(contract.due_day));
-        list.push(Value::Object(item));
-    }
-    Ok(json!({ "msg": "Contrato(s) Localizado(s)", "contratos": list }))
+    let msg = (!found.is_empty()).then_some("Contrato(s) Localizado(s)");
+    let contratos = found
+        .into_iter()
+        .map(|summary| {
+            let contract = summary.contract;
+            ContractSummary {
+                contrato_id: contract.id,
+                cpf_cnpj: document::format_str(&contract.document),
+                razao_social: contract.customer_name,
+                contrato_status: contract.status,
+                contrato_status_display: status::display(contract.status),
+                contrato_status_modo: contract.status_mode,
+                contrato_valor_aberto: Reais(summary.open_cents.unwrap_or(0)),
+                promessas_pagamento_mes: summary.promised,
+                contrato_titulos_a_receber: summary.open_count,
+                cliente_id: contract.customer_id,
+                servico_login: summary.login.unwrap_or_default(),
+                servico_plano: summary.plan_name.unwrap_or_default(),
+                pop_id: contract.pop_id,
+                pop_nome: contract.pop_name,
+                cob_vencimento: contract.due_day,
+            }
+        })
+        .collect();
+    Ok(ConsultaCliente { msg, contratos })
 }

@@ -2,9 +2,10 @@
 //! The message is recorded as queued (with its protocol and ticket) before the attempt, so
 //! that nothing acknowledged is lost; the attempt's outcome is recorded after it.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, EnviaFatura};
 use crate::domain::{boleto, invoice, money};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
@@ -64,6 +65,10 @@ fn view(ctx: &Ctx, inv: &Invoice) -> InvoiceView {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<EnviaFatura, ApiError> {
     let id = ctx.params.required_int("contrato")?;
     let channel = match ctx
         .params
@@ -85,14 +90,10 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         ctx.find_contract(&mut conn, id).await?
     };
     let Some(contract) = contract else {
-        return Ok(ctx.not_found(id));
+        return Ok(EnviaFatura::NotFound(ctx.not_found(id)));
     };
     let answer = |status: i64, msg: &str, protocol: Option<&str>| {
-        let mut map = ctx.finish(ctx.answer(status, &contract), msg, &contract);
-        if let Some(p) = protocol {
-            map.insert("protocolo".into(), json!(p));
-        }
-        Value::Object(map)
+        EnviaFatura::Outcome(ctx.outcome(status, msg, &contract, protocol.map(str::to_string)))
     };
     let settings = &ctx.state.settings;
     let invoices =

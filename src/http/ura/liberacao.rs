@@ -3,9 +3,10 @@
 //! see each other: exactly one unlocks.
 
 use chrono::{Days, NaiveTime, TimeZone};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, LiberacaoPromessa, Unlock};
 use crate::domain::promise::{self, Decision, Facts, Policy};
 use crate::http::error::ApiError;
 use crate::store::contracts;
@@ -18,6 +19,10 @@ const UNLOCK_TICKET_TYPE: i64 = 28;
 const FINANCE_SECTOR: i64 = 2;
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
     let id = ctx.params.required_int("contrato")?;
     let settings = &ctx.state.settings.promessa;
     let policy = Policy {
@@ -33,7 +38,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
 
     let mut tx = ctx.state.store.write().await?;
     let Some(contract) = ctx.find_contract(&mut tx, id).await? else {
-        return Ok(ctx.not_found(id));
+        return Ok(LiberacaoPromessa::NotFound(ctx.not_found(id)));
     };
     let count = promises::count_in_month(&mut tx, id, &month).await?;
     let balance = contracts::open_balance(&mut tx, id).await?;
@@ -47,9 +52,14 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         promised: ctx.params.get("data_promessa").map(str::to_owned),
     };
     let refuse = |status: i64, msg: &str| {
-        let mut map = ctx.answer(status, &contract);
-        map.insert("liberado".into(), json!(false));
-        Value::Object(ctx.finish(map, msg, &contract))
+        LiberacaoPromessa::Decided(Unlock {
+            head: ctx.head(status, &contract),
+            liberado: false,
+            liberado_dias: None,
+            data_promessa: None,
+            tail: ctx.tail(msg, &contract),
+            protocolo: None,
+        })
     };
     let promised = match promise::decide(&policy, &facts) {
         Decision::AlreadyUsed => return Ok(refuse(2, promise::MSG_ALREADY_USED)),
@@ -156,14 +166,12 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         Ctx::log_ref(&contract)
     );
 
-    let mut map = ctx.answer(1, &contract);
-    map.insert("liberado".into(), json!(true));
-    map.insert("liberado_dias".into(), json!(policy.days));
-    map.insert(
-        "data_promessa".into(),
-        json!(promised.format("%Y-%m-%d").to_string()),
-    );
-    let mut map = ctx.finish(map, &msg, &contract);
-    map.insert("protocolo".into(), json!(protocol));
-    Ok(Value::Object(map))
+    Ok(LiberacaoPromessa::Decided(Unlock {
+        head: ctx.head(1, &contract),
+        liberado: true,
+        liberado_dias: Some(policy.days),
+        data_promessa: Some(promised.format("%Y-%m-%d").to_string()),
+        tail: ctx.tail(&msg, &contract),
+        protocolo: Some(protocol),
+    }))
 }

@@ -2,6 +2,7 @@
 //! body (400/413), credentials (403), parameters (400), then the business rules (200).
 
 mod acesso;
+pub mod answers;
 mod catalogos;
 mod chamado;
 mod clientes;
@@ -11,6 +12,7 @@ mod liberacao;
 mod manutencao;
 mod notificacao;
 mod paging;
+pub mod requests;
 mod titulos;
 
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::auth::{ClientIp, UraApp};
 use super::error::{ApiError, json_response};
@@ -345,49 +347,51 @@ impl Ctx {
     }
 
     /// The common "not found" answer of the functions that take `contrato`.
-    pub fn not_found(&self, id: i64) -> Value {
-        Value::Object(self.not_found_map(id))
+    pub fn not_found(&self, id: i64) -> answers::ContractNotFound {
+        answers::ContractNotFound {
+            status: 0,
+            msg: "Contrato não localizado",
+            contrato_id: id,
+            uracontato: self.caller().map(str::to_string),
+        }
     }
 
-    pub fn not_found_map(&self, id: i64) -> Map<String, Value> {
-        let mut map = Map::new();
-        map.insert("status".into(), json!(0));
-        map.insert("msg".into(), json!("Contrato não localizado"));
-        map.insert("contratoId".into(), json!(id));
-        self.echo_caller(&mut map);
-        map
-    }
-
-    /// Appends `uracontato` exactly as given, when given.
-    pub fn echo_caller(&self, map: &mut Map<String, Value>) {
-        if let Some(caller) = self.caller() {
-            map.insert("uracontato".into(), json!(caller));
+    /// "Cliente não localizado", of the functions that also take `cpfcnpj`.
+    pub fn customer_not_found(&self) -> answers::CustomerNotFound {
+        answers::CustomerNotFound {
+            status: 0,
+            msg: "Cliente não localizado",
+            uracontato: self.caller().map(str::to_string),
         }
     }
 
     /// `status`, then the customer's fields shared by every answer about a contract.
-    pub fn answer(&self, status: i64, contract: &Contract) -> Map<String, Value> {
-        let mut map = Map::new();
-        map.insert("status".into(), json!(status));
-        map.insert("razaoSocial".into(), json!(contract.customer_name));
-        map.insert(
-            "cpfCnpj".into(),
-            json!(document::mask_str(&contract.document)),
-        );
-        map
+    pub fn head(&self, status: i64, contract: &Contract) -> answers::ContractHead {
+        answers::ContractHead::new(status, contract)
     }
 
     /// `msg`, `contratoId` and `uracontato`, in the order the specification shows them.
-    pub fn finish(
+    pub fn tail(&self, msg: &str, contract: &Contract) -> answers::ContractTail {
+        answers::ContractTail {
+            msg: msg.to_string(),
+            contrato_id: contract.id,
+            uracontato: self.caller().map(str::to_string),
+        }
+    }
+
+    /// An answer about a contract: head, tail and, when something was recorded, its protocol.
+    pub fn outcome(
         &self,
-        mut map: Map<String, Value>,
+        status: i64,
         msg: &str,
         contract: &Contract,
-    ) -> Map<String, Value> {
-        map.insert("msg".into(), json!(msg));
-        map.insert("contratoId".into(), json!(contract.id));
-        self.echo_caller(&mut map);
-        map
+        protocolo: Option<String>,
+    ) -> answers::ContractOutcome {
+        answers::ContractOutcome {
+            head: self.head(status, contract),
+            tail: self.tail(msg, contract),
+            protocolo,
+        }
     }
 
     /// A short description of the contract for logs: never the full document.

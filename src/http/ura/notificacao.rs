@@ -1,8 +1,9 @@
 //! `notificacaosistema` (CONTRACT.md §2.5): the IVR is transferring the caller to a human.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{self, NotificacaoSistema, WithAgent};
 use crate::domain::document;
 use crate::http::error::ApiError;
 use crate::store::contracts;
@@ -11,6 +12,10 @@ use crate::store::painel::{self, EventKind};
 use crate::store::protocols::{self, Owner};
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(answer(ctx).await?)
+}
+
+async fn answer(ctx: &Ctx) -> Result<NotificacaoSistema, ApiError> {
     let id = ctx.params.int("contrato")?;
     let given_document = ctx.params.get("cpfcnpj");
     if id.is_none() && given_document.is_none() {
@@ -21,20 +26,16 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         .params
         .get("uraagente")
         .or_else(|| ctx.params.get("uraagent"));
-    let echo_agent = |map: &mut Map<String, Value>| {
-        if let Some(agent) = agent {
-            map.insert("uraagent".into(), json!(agent));
-        }
-    };
 
     let mut tx = ctx.state.store.write().await?;
     let contract = match id {
         Some(id) => match ctx.find_contract(&mut tx, id).await? {
             Some(c) => c,
             None => {
-                let mut map = ctx.not_found_map(id);
-                echo_agent(&mut map);
-                return Ok(Value::Object(map));
+                return Ok(NotificacaoSistema::ContractNotFound(WithAgent {
+                    answer: ctx.not_found(id),
+                    uraagent: agent.map(str::to_string),
+                }));
             }
         },
         None => {
@@ -45,12 +46,10 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             match found.into_iter().next() {
                 Some(c) => c,
                 None => {
-                    let mut map = Map::new();
-                    map.insert("status".into(), json!(0));
-                    map.insert("msg".into(), json!("Cliente não localizado"));
-                    ctx.echo_caller(&mut map);
-                    echo_agent(&mut map);
-                    return Ok(Value::Object(map));
+                    return Ok(NotificacaoSistema::CustomerNotFound(WithAgent {
+                        answer: ctx.customer_not_found(),
+                        uraagent: agent.map(str::to_string),
+                    }));
                 }
             }
         }
@@ -100,12 +99,13 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         agent.unwrap_or("todos")
     );
 
-    let mut map = ctx.finish(
-        ctx.answer(1, &contract),
-        "Notificação criada no sistema",
-        &contract,
-    );
-    map.insert("protocolo".into(), json!(protocol));
-    echo_agent(&mut map);
-    Ok(Value::Object(map))
+    Ok(NotificacaoSistema::Created(WithAgent {
+        answer: ctx.outcome(
+            1,
+            "Notificação criada no sistema",
+            &contract,
+            Some(protocol),
+        ),
+        uraagent: agent.map(str::to_string),
+    }))
 }

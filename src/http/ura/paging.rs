@@ -1,8 +1,7 @@
 //! `offset` and `limit` of the paginated read routes (CONTRACT.md §3), and the
 //! `paginacao` object of their answers.
 
-use serde_json::{Value, json};
-
+use super::answers::Paginacao;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 
@@ -34,7 +33,12 @@ impl Paging {
     }
 
     /// `{"offset":0,"limit":100,"parcial":N,"total":T}`.
-    pub fn answer(&self, parcial: usize, total: i64) -> Value {
-        json!({"offset": self.offset, "limit": self.limit, "parcial": parcial, "total": total})
+    pub fn answer(&self, parcial: usize, total: i64) -> Paginacao {
+        Paginacao {
+            offset: self.offset,
+            limit: self.limit,
+            parcial,
+            total,
+        }
     }
 }

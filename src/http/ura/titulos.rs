@@ -2,11 +2,15 @@
 //! `pagamento/pix/{fatura}`.
 
 use chrono::NaiveDate;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::Ctx;
+use super::answers::{
+    self, Bill, Fatura2Via, NoOpenInvoices, PagamentoPix, Paginacao, Pix, Reais, SecondCopies,
+    SecondCopy, StatusMsg, Titulos,
+};
+use crate::domain::document;
 use crate::domain::invoice::{self, Charges};
-use crate::domain::{document, money};
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Contract};
 use crate::store::invoices::{self, InvoiceRow, Scope};
@@ -83,15 +87,11 @@ async fn target(ctx: &Ctx) -> Result<Target, ApiError> {
     }
 }
 
-fn not_found_customer(ctx: &Ctx) -> Value {
-    let mut map = Map::new();
-    map.insert("status".into(), json!(0));
-    map.insert("msg".into(), json!("Cliente não localizado"));
-    ctx.echo_caller(&mut map);
-    Value::Object(map)
+pub async fn fatura2via(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(second_copies(ctx).await?)
 }
 
-pub async fn fatura2via(ctx: &Ctx) -> Result<Value, ApiError> {
+async fn second_copies(ctx: &Ctx) -> Result<Fatura2Via, ApiError> {
     let (contract, scope) = match target(ctx).await? {
         Target::Contract(c) => {
             let id = c.id;
@@ -103,8 +103,10 @@ pub async fn fatura2via(ctx: &Ctx) -> Result<Value, ApiError> {
             // By document: every contract of the customer; answered for the lowest one.
             return fatura2via_for(ctx, &first, Scope::Document(&doc)).await;
         }
-        Target::NotFoundContract(id) => return Ok(ctx.not_found(id)),
-        Target::NotFoundCustomer => return Ok(not_found_customer(ctx)),
+        Target::NotFoundContract(id) => return Ok(Fatura2Via::ContractNotFound(ctx.not_found(id))),
+        Target::NotFoundCustomer => {
+            return Ok(Fatura2Via::CustomerNotFound(ctx.customer_not_found()));
+        }
     };
     fatura2via_for(ctx, &contract, scope).await
 }
@@ -113,46 +115,47 @@ async fn fatura2via_for(
     ctx: &Ctx,
     contract: &Contract,
     scope: Scope<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Fatura2Via, ApiError> {
     let (rows, _) = invoices::page(&ctx.state.store, scope, Some("open"), 0, MAX_LIMIT).await?;
     if rows.is_empty() {
-        return Ok(json!({
-            "status": 0,
-            "razaoSocial": contract.customer_name,
-            "links": [],
+        return Ok(Fatura2Via::NoInvoices(NoOpenInvoices {
+            status: 0,
+            razao_social: contract.customer_name.clone(),
+            links: Vec::new(),
         }));
     }
-    let mut links = Vec::with_capacity(rows.len());
-    for inv in &rows {
-        let charges = ctx.charges(inv);
-        let due = date(&inv.due_on);
-        let late = charges.days_late > 0;
-        let link = ctx.pdf_link(inv.id);
-        links.push(json!({
-            "id": inv.id,
-            "fatura": inv.id,
-            "valor": money::reais(charges.total_cents),
-            "valor_original": money::reais(inv.amount_cents),
-            // A late invoice is paid today at its corrected amount.
-            "vencimento": if late { br_date(ctx.today) } else { due.map(br_date).unwrap_or_default() },
-            "vencimento_original": due.map(br_date).unwrap_or_default(),
-            "juros": money::reais(charges.interest_cents),
-            "multa": money::reais(charges.fine_cents),
-            "linhadigitavel": inv.digitable_line.clone().unwrap_or_default(),
-            "codigopix": inv.pix_payload.clone().unwrap_or_default(),
-            "link": link,
-        }));
-    }
-    let first = links
-        .first()
-        .and_then(|l| l.get("link"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let mut map = ctx.answer(1, contract);
-    map.insert("contratoId".into(), json!(contract.id));
-    map.insert("link".into(), first);
-    map.insert("links".into(), Value::Array(links));
-    Ok(Value::Object(map))
+    let links: Vec<SecondCopy> = rows
+        .iter()
+        .map(|inv| {
+            let charges = ctx.charges(inv);
+            let due = date(&inv.due_on);
+            let late = charges.days_late > 0;
+            SecondCopy {
+                id: inv.id,
+                fatura: inv.id,
+                valor: Reais(charges.total_cents),
+                valor_original: Reais(inv.amount_cents),
+                // A late invoice is paid today at its corrected amount.
+                vencimento: if late {
+                    br_date(ctx.today)
+                } else {
+                    due.map(br_date).unwrap_or_default()
+                },
+                vencimento_original: due.map(br_date).unwrap_or_default(),
+                juros: Reais(charges.interest_cents),
+                multa: Reais(charges.fine_cents),
+                linhadigitavel: inv.digitable_line.clone().unwrap_or_default(),
+                codigopix: inv.pix_payload.clone().unwrap_or_default(),
+                link: ctx.pdf_link(inv.id),
+            }
+        })
+        .collect();
+    Ok(Fatura2Via::Invoices(SecondCopies {
+        head: ctx.head(1, contract),
+        contrato_id: contract.id,
+        link: links.first().map(|l| l.link.clone()),
+        links,
+    }))
 }
 
 fn status_name(status: &str) -> &'static str {
@@ -165,6 +168,10 @@ fn status_name(status: &str) -> &'static str {
 }
 
 pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(bills(ctx).await?)
+}
+
+async fn bills(ctx: &Ctx) -> Result<Titulos, ApiError> {
     let status = match ctx
         .params
         .get("status")
@@ -193,11 +200,14 @@ pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
         ));
     }
     let limit = limit.min(MAX_LIMIT);
-    let empty = |offset: i64, limit: i64| {
-        json!({
-            "paginacao": {"offset": offset, "limit": limit, "parcial": 0, "total": 0},
-            "titulos": [],
-        })
+    let empty = |offset: i64, limit: i64| Titulos {
+        paginacao: Paginacao {
+            offset,
+            limit,
+            parcial: 0,
+            total: 0,
+        },
+        titulos: Vec::new(),
     };
     let (rows, total) = match target(ctx).await? {
         Target::Contract(c) => {
@@ -222,38 +232,47 @@ pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
         }
         Target::NotFoundContract(_) | Target::NotFoundCustomer => return Ok(empty(offset, limit)),
     };
-    let items: Vec<Value> = rows
-        .iter()
+    let titulos: Vec<Bill> = rows
+        .into_iter()
         .map(|inv| {
-            let charges = ctx.charges(inv);
-            json!({
-                "id": inv.id,
-                "clienteNome": inv.customer_name,
-                "clienteContrato": inv.contract_id,
-                "numeroDocumento": inv.document_number,
-                "nossoNumero": inv.our_number,
-                "status": status_name(&inv.status),
-                "valor": money::reais(inv.amount_cents),
-                "valorCorrigido": money::reais(charges.total_cents),
-                "valorPago": inv.paid_cents.map(money::reais),
-                "linhaDigitavel": inv.digitable_line,
-                "codigoBarras": inv.barcode,
-                "codigoPix": inv.pix_payload,
-                "link": ctx.pdf_link(inv.id),
-                "dataEmissao": inv.issued_on,
-                "dataVencimento": inv.due_on,
-                "dataPagamento": inv.paid_on,
-                "dataCancelamento": inv.cancelled_on,
-            })
+            let charges = ctx.charges(&inv);
+            Bill {
+                id: inv.id,
+                link: ctx.pdf_link(inv.id),
+                cliente_nome: inv.customer_name,
+                cliente_contrato: inv.contract_id,
+                numero_documento: inv.document_number,
+                nosso_numero: inv.our_number,
+                status: status_name(&inv.status),
+                valor: Reais(inv.amount_cents),
+                valor_corrigido: Reais(charges.total_cents),
+                valor_pago: inv.paid_cents.map(Reais),
+                linha_digitavel: inv.digitable_line,
+                codigo_barras: inv.barcode,
+                codigo_pix: inv.pix_payload,
+                data_emissao: inv.issued_on,
+                data_vencimento: inv.due_on,
+                data_pagamento: inv.paid_on,
+                data_cancelamento: inv.cancelled_on,
+            }
         })
         .collect();
-    Ok(json!({
-        "paginacao": {"offset": offset, "limit": limit, "parcial": items.len(), "total": total},
-        "titulos": items,
-    }))
+    Ok(Titulos {
+        paginacao: Paginacao {
+            offset,
+            limit,
+            parcial: titulos.len(),
+            total,
+        },
+        titulos,
+    })
 }
 
 pub async fn pix(ctx: &Ctx) -> Result<Value, ApiError> {
+    answers::to_value(pix_code(ctx).await?)
+}
+
+async fn pix_code(ctx: &Ctx) -> Result<PagamentoPix, ApiError> {
     let Some(id) = ctx.path_arg.as_deref() else {
         return Err(ApiError::required("fatura"));
     };
@@ -261,29 +280,29 @@ pub async fn pix(ctx: &Ctx) -> Result<Value, ApiError> {
         .trim()
         .parse()
         .map_err(|_| ApiError::not_integer("fatura"))?;
-    let no_pix = || json!({"status": 0, "msg": "Fatura sem PIX"});
+    let refused = |msg| PagamentoPix::Refused(StatusMsg { status: 0, msg });
     let Some(inv) = invoices::by_id(&ctx.state.store, id).await? else {
-        return Ok(json!({"status": 0, "msg": "Fatura não localizada"}));
+        return Ok(refused("Fatura não localizada"));
     };
     // With a document, the invoice must be that customer's.
     if let Some(given) = ctx.params.get("cpfcnpj")
         && document::parse(given).map(|d| d.as_str().to_string())
             != Some(inv.customer_document.clone())
     {
-        return Ok(json!({"status": 0, "msg": "Fatura não localizada"}));
+        return Ok(refused("Fatura não localizada"));
     }
     let Some(code) = inv.pix_payload.clone().filter(|p| !p.is_empty()) else {
-        return Ok(no_pix());
+        return Ok(refused("Fatura sem PIX"));
     };
     if inv.status != "open" {
-        return Ok(no_pix());
+        return Ok(refused("Fatura sem PIX"));
     }
     let charges = ctx.charges(&inv);
-    Ok(json!({
-        "status": 1,
-        "fatura": inv.id,
-        "valor": money::reais(charges.total_cents),
-        "vencimento": inv.due_on,
-        "codigopix": code,
+    Ok(PagamentoPix::Pix(Pix {
+        status: 1,
+        fatura: inv.id,
+        valor: Reais(charges.total_cents),
+        vencimento: inv.due_on,
+        codigopix: code,
     }))
 }

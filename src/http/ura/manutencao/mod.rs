@@ -6,10 +6,10 @@
 
 mod input;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Ctx;
-use crate::domain::maintenance;
+use super::answers::{self, Maintenance, MaintenanceEdited, MaintenanceStatus};
 use crate::http::error::ApiError;
 use crate::store::maintenances::{self, Which};
 
@@ -18,19 +18,23 @@ pub const ACTIONS: [&str; 4] = ["list", "add", "edit", "delete"];
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     match ctx.path_arg.as_deref() {
-        Some("list") => list(ctx).await,
-        Some("add") => add(ctx).await,
-        Some("edit") => edit(ctx).await,
-        Some("delete") => delete(ctx).await,
+        Some("list") => answers::to_value(list(ctx).await?),
+        Some("add") => answers::to_value(add(ctx).await?),
+        Some("edit") => answers::to_value(edit(ctx).await?),
+        Some("delete") => answers::to_value(delete(ctx).await?),
         _ => Err(ApiError::not_found()),
     }
 }
 
-fn not_found(id: i64) -> Value {
-    json!({"status": 0, "msg": "Manutenção não localizada", "id": id})
+fn not_found(id: i64) -> MaintenanceStatus {
+    MaintenanceStatus {
+        status: 0,
+        msg: "Manutenção não localizada",
+        id,
+    }
 }
 
-async fn list(ctx: &Ctx) -> Result<Value, ApiError> {
+async fn list(ctx: &Ctx) -> Result<Vec<Maintenance>, ApiError> {
     let which = if input::only_in_force(&ctx.params)? {
         Which::InForce(ctx.now)
     } else {
@@ -38,41 +42,46 @@ async fn list(ctx: &Ctx) -> Result<Value, ApiError> {
     };
     let mut conn = ctx.state.store.acquire().await?;
     let found = maintenances::read(&mut conn, which).await?;
-    Ok(Value::Array(
-        found
-            .iter()
-            .map(|m| maintenance::to_json(m, ctx.state.tz))
-            .collect(),
-    ))
+    Ok(found
+        .iter()
+        .map(|m| Maintenance::new(m, ctx.state.tz))
+        .collect())
 }
 
-async fn add(ctx: &Ctx) -> Result<Value, ApiError> {
+async fn add(ctx: &Ctx) -> Result<Maintenance, ApiError> {
     let changes = input::changes(&ctx.params, ctx.state.tz, true)?;
     let created = maintenances::create(&ctx.state.store, &changes, ctx.now)
         .await
         .map_err(input::write_error)?;
     tracing::info!(id = created.id, app = %ctx.app.name, "manutenção criada");
-    Ok(maintenance::to_json(&created, ctx.state.tz))
+    Ok(Maintenance::new(&created, ctx.state.tz))
 }
 
-async fn edit(ctx: &Ctx) -> Result<Value, ApiError> {
+async fn edit(ctx: &Ctx) -> Result<MaintenanceEdited, ApiError> {
     let id = ctx.params.required_int("id")?;
     let changes = input::changes(&ctx.params, ctx.state.tz, false)?;
     let Some(updated) = maintenances::change(&ctx.state.store, id, &changes, ctx.now)
         .await
         .map_err(input::write_error)?
     else {
-        return Ok(not_found(id));
+        return Ok(MaintenanceEdited::NotFound(not_found(id)));
     };
     tracing::info!(id, app = %ctx.app.name, status = updated.fields.status, "manutenção alterada");
-    Ok(maintenance::to_json(&updated, ctx.state.tz))
+    Ok(MaintenanceEdited::Changed(Maintenance::new(
+        &updated,
+        ctx.state.tz,
+    )))
 }
 
-async fn delete(ctx: &Ctx) -> Result<Value, ApiError> {
+async fn delete(ctx: &Ctx) -> Result<MaintenanceStatus, ApiError> {
     let id = ctx.params.required_int("id")?;
     if !maintenances::remove(&ctx.state.store, id).await? {
         return Ok(not_found(id));
     }
     tracing::info!(id, app = %ctx.app.name, "manutenção removida");
-    Ok(json!({"status": 1, "msg": "Manutenção removida", "id": id}))
+    Ok(MaintenanceStatus {
+        status: 1,
+        msg: "Manutenção removida",
+        id,
+    })
 }

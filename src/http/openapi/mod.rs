@@ -1,7 +1,7 @@
-//! The OpenAPI 3.1 document of every route (`{base}/openapi.json`), built with utoipa from the
-//! same tables the router is built from: the URA functions and their paths, the admin API's
-//! resource descriptions, the console's and the operator's routes. `{base}/docs/` renders it
-//! without anything from the internet.
+//! The OpenAPI 3.1 document of every route (`{base}/openapi.json`) and the page that renders it
+//! (`{base}/docs/`, nothing from the internet). The URA part is derived from `http::ura`'s
+//! types (`ura.rs`); the admin, console and operation parts are built here from their tables.
+//! May import `http::ura` and `store::resource(s)`; only the router imports this.
 
 use std::sync::Arc;
 
@@ -22,177 +22,12 @@ use utoipa::openapi::{
 };
 
 use super::state::UraState;
-use super::ura::Function;
 use crate::store::resource::{Field, Kind, Resource};
 use crate::store::resources;
 
-/// A parameter of a URA function: name, required, description.
-type Param = (&'static str, bool, &'static str);
+mod ura;
 
-const CALLER: Param = (
-    "uracontato",
-    false,
-    "número de quem liga, devolvido como veio",
-);
-const PROTOCOL: Param = (
-    "protocolo",
-    false,
-    "protocolo anterior do mesmo contrato, do mesmo dia, para registrar sob ele",
-);
-const CONTRACT: Param = ("contrato", true, "id do contrato");
-const CONTRACT_OR_DOC: [Param; 2] = [
-    ("contrato", false, "id do contrato (ou cpfcnpj)"),
-    (
-        "cpfcnpj",
-        false,
-        "CPF/CNPJ em qualquer pontuação (ou contrato)",
-    ),
-];
-const PAGING: [Param; 2] = [
-    ("offset", false, "primeiro registro (padrão 0)"),
-    (
-        "limit",
-        false,
-        "registros por página (padrão 100, no máximo 250)",
-    ),
-];
-
-/// What each URA function (or one of its sub-routes) takes and does.
-fn function_doc(function: Function, arg: Option<&str>) -> (String, Vec<Param>) {
-    match (function, arg) {
-        (Function::ConsultaCliente, _) => (
-            "Contratos do cliente por CPF/CNPJ ou por contrato".into(),
-            CONTRACT_OR_DOC.to_vec(),
-        ),
-        (Function::LiberacaoPromessa, _) => (
-            "Desbloqueio por promessa de pagamento".into(),
-            vec![
-                CONTRACT,
-                (
-                    "cpfcnpj",
-                    false,
-                    "se dado, o contrato deve ser deste documento",
-                ),
-                (
-                    "data_promessa",
-                    false,
-                    "AAAA-MM-DD, até promessa.dias à frente",
-                ),
-                CALLER,
-                PROTOCOL,
-            ],
-        ),
-        (Function::EnviaFatura, _) => (
-            "Segunda via das faturas em aberto por e-mail ou SMS".into(),
-            vec![
-                CONTRACT,
-                ("tipo", false, "email ou sms"),
-                (
-                    "cpfcnpj",
-                    false,
-                    "se dado, o contrato deve ser deste documento",
-                ),
-                CALLER,
-                PROTOCOL,
-            ],
-        ),
-        (Function::VerificaAcesso, _) => (
-            "Por que o acesso está fora: manutenção, NAS, contrato ou equipamento".into(),
-            vec![CONTRACT, CALLER, PROTOCOL],
-        ),
-        (Function::NotificacaoSistema, _) => (
-            "Transfere a ligação: o cartão do cliente aparece no painel dos atendentes".into(),
-            vec![
-                CONTRACT_OR_DOC[0],
-                CONTRACT_OR_DOC[1],
-                (
-                    "uraagente",
-                    false,
-                    "fila ou ramal dos atendentes (também uraagent)",
-                ),
-                CALLER,
-                PROTOCOL,
-            ],
-        ),
-        (Function::Chamado, _) => (
-            "Abre um chamado com ordem de serviço e protocolo".into(),
-            vec![
-                CONTRACT,
-                (
-                    "ocorrenciatipo",
-                    false,
-                    "id do tipo de ocorrência (padrão 5)",
-                ),
-                ("motivoos", false, "id do motivo da OS (padrão 40)"),
-                ("setor", false, "id ou nome do setor"),
-                ("conteudo", false, "texto do chamado"),
-                CALLER,
-                PROTOCOL,
-            ],
-        ),
-        (Function::Fatura2Via, _) => (
-            "Faturas em aberto com valores corrigidos e links do PDF".into(),
-            CONTRACT_OR_DOC.to_vec(),
-        ),
-        (Function::Titulos, _) => (
-            "Títulos do cliente, paginados".into(),
-            [
-                CONTRACT_OR_DOC.to_vec(),
-                vec![("status", false, "abertos, pagos ou cancelados")],
-                PAGING.to_vec(),
-            ]
-            .concat(),
-        ),
-        (Function::PagamentoPix, _) => ("O PIX de uma fatura".into(), vec![]),
-        (Function::Clientes, _) => (
-            "Busca de clientes por documento, contrato ou início do nome".into(),
-            [
-                CONTRACT_OR_DOC.to_vec(),
-                vec![(
-                    "nome",
-                    false,
-                    "início do nome, sem diferenciar maiúsculas e acentos",
-                )],
-                PAGING.to_vec(),
-            ]
-            .concat(),
-        ),
-        (Function::Manutencao, Some("list")) => (
-            "Manutenções (lista JSON)".into(),
-            vec![("ativas", false, "1: só as em vigor")],
-        ),
-        (Function::Manutencao, Some("delete")) => (
-            "Remove uma manutenção".into(),
-            vec![("id", true, "id da manutenção")],
-        ),
-        (Function::Manutencao, action) => {
-            let fields = vec![
-                ("descricao", action == Some("add"), "descrição"),
-                ("mensagem_ura", false, "o que a URA diz a quem liga"),
-                ("severidade", false, "0 a 4"),
-                ("status", false, "0 a 4 (4: resolvida)"),
-                ("data_inicial", false, "AAAA-MM-DD HH:MM:SS, hora local"),
-                (
-                    "data_final",
-                    false,
-                    "previsão de término; indefinido para nenhuma",
-                ),
-                ("pops", false, "ids de POPs"),
-                ("elementos", false, "ids de elementos de rede"),
-                ("nas", false, "ids de NAS"),
-            ];
-            if action == Some("edit") {
-                let mut all = vec![("id", true, "id da manutenção")];
-                all.extend(fields);
-                ("Altera uma manutenção".into(), all)
-            } else {
-                ("Cria uma manutenção".into(), fields)
-            }
-        }
-        (Function::Catalogos, Some(catalog)) => (format!("Catálogo: {catalog}"), vec![]),
-        (Function::Catalogos, None) => ("Catálogos".into(), vec![]),
-    }
-}
+pub use ura::ura_paths;
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -214,107 +49,6 @@ fn json_response(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::R
 
 fn any_object() -> RefOr<Schema> {
     RefOr::T(Schema::Object(ObjectBuilder::new().build()))
-}
-
-/// GET (query string) and POST (form, multipart or JSON body) of one URA route.
-fn ura_item(function: Function, arg: Option<&str>, path_param: bool) -> PathItem {
-    let (summary, params) = function_doc(function, arg);
-    let mut body = ObjectBuilder::new();
-    for (name, required, description) in &params {
-        body = body.property(*name, string().description(Some(*description)));
-        if *required {
-            body = body.required(*name);
-        }
-    }
-    let body_schema = RefOr::T(Schema::Object(body.build()));
-    let operation = |method: &str| {
-        let mut op = OperationBuilder::new()
-            .tag("URA")
-            .summary(Some(summary.clone()))
-            .operation_id(Some(format!(
-                "{}_{}{}",
-                function.name().replace('/', "_"),
-                arg.unwrap_or(""),
-                method
-            )))
-            .response("200", json_response("Resposta da função", any_object()))
-            .response("400", json_response("Parâmetro inválido", error_ref()))
-            .response(
-                "403",
-                json_response("Credenciais inválidas ou sem permissão", error_ref()),
-            )
-            .response("413", json_response("Corpo grande demais", error_ref()))
-            .response(
-                "503",
-                json_response("Serviço temporariamente indisponível", error_ref()),
-            )
-            .securities(Some([utoipa::openapi::security::SecurityRequirement::new(
-                "token",
-                Vec::<String>::new(),
-            )]));
-        if path_param {
-            op = op.parameter(
-                ParameterBuilder::new()
-                    .name("fatura")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(string())),
-            );
-        }
-        if method == "get" {
-            for (name, required, description) in &params {
-                op = op.parameter(
-                    ParameterBuilder::new()
-                        .name(*name)
-                        .parameter_in(ParameterIn::Query)
-                        .required(if *required {
-                            Required::True
-                        } else {
-                            Required::False
-                        })
-                        .description(Some(*description))
-                        .schema(Some(string())),
-                );
-            }
-        } else {
-            let content = ContentBuilder::new()
-                .schema(Some(body_schema.clone()))
-                .build();
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .content("application/x-www-form-urlencoded", content.clone())
-                    .content("multipart/form-data", content.clone())
-                    .content("application/json", content)
-                    .build(),
-            ));
-        }
-        op.build()
-    };
-    let mut item = PathItem::new(HttpMethod::Get, operation("get"));
-    item.post = Some(operation("post"));
-    item
-}
-
-/// Every URA path the router serves, with the function and sub-route it calls: the one
-/// table both are built from.
-pub fn ura_paths() -> Vec<(Function, String, Option<&'static str>)> {
-    let mut out = Vec::new();
-    for function in Function::ALL {
-        for family in ["ws", "api"] {
-            if let Some(paths) = function.sub_routes(family) {
-                for (path, arg) in paths {
-                    out.push((function, path, Some(arg)));
-                }
-                continue;
-            }
-            let path = match function {
-                Function::PagamentoPix => format!("/{family}/ura/pagamento/pix/{{fatura}}"),
-                _ => format!("/{family}/ura/{}", function.name()),
-            };
-            out.push((function, path, None));
-        }
-    }
-    out
 }
 
 fn field_schema(f: &Field) -> ObjectBuilder {
@@ -535,31 +269,14 @@ fn simple(method: HttpMethod, tag: &str, summary: &str, id: &str, content_type: 
 
 /// The document (the same for every request: cached).
 pub fn document(base_path: &str) -> OpenApi {
+    // The URA part first, derived from the code; `Erro` and `Paginacao` come with it.
+    let ura = ura::document();
     let mut paths = PathsBuilder::new();
-    for (function, path, arg) in ura_paths() {
-        let item = ura_item(function, arg, path.contains("{fatura}"));
-        paths = paths
-            .path(format!("{path}/"), item.clone())
-            .path(path, item);
+    for (path, item) in ura.paths.paths {
+        paths = paths.path(path, item);
     }
     let mut components = ComponentsBuilder::new()
-        .schema(
-            "Erro",
-            ObjectBuilder::new()
-                .property(
-                    "detail",
-                    string().description(Some("mensagem em português")),
-                )
-                .required("detail"),
-        )
-        .schema(
-            "Paginacao",
-            ObjectBuilder::new()
-                .property("offset", ObjectBuilder::new().schema_type(Type::Integer))
-                .property("limit", ObjectBuilder::new().schema_type(Type::Integer))
-                .property("parcial", ObjectBuilder::new().schema_type(Type::Integer))
-                .property("total", ObjectBuilder::new().schema_type(Type::Integer)),
-        )
+        .schemas_from_iter(ura.components.map(|c| c.schemas).unwrap_or_default())
         .security_scheme(
             "token",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -897,7 +614,7 @@ pub async fn docs_page() -> Response {
                 ),
             ),
         ],
-        include_str!("../../assets/docs/index.html"),
+        include_str!("../../../assets/docs/index.html"),
     )
         .into_response()
 }
@@ -908,7 +625,7 @@ pub async fn docs_script() -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/javascript; charset=utf-8"),
         )],
-        include_str!("../../assets/docs/docs.js"),
+        include_str!("../../../assets/docs/docs.js"),
     )
         .into_response()
 }
