@@ -1,5 +1,6 @@
-//! Pure rules, no I/O: documents, money, protocol numbers, contract status, the promise
-//! policy, the access-check wording, boleto and PIX arithmetic.
+//! Pure rules, no I/O: documents, money, protocol numbers, the states of contracts, invoices,
+//! tickets, promises and messages, the promise policy, the access-check wording, boleto and
+//! PIX arithmetic.
 
 pub mod boleto;
 pub mod document;
@@ -11,5 +12,5 @@ pub mod payment_data;
 pub mod pix;
 pub mod promise;
 pub mod protocol;
-pub mod status;
+pub mod states;
 pub mod tempo;

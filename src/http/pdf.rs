@@ -68,7 +68,7 @@ pub fn invoice_pdf(
 ) -> Result<Vec<u8>, pdf::PdfError> {
     let today = state.local_date(now);
     let due = NaiveDate::parse_from_str(&inv.due_on, "%Y-%m-%d").unwrap_or(today);
-    let charges = (inv.status == "open").then(|| {
+    let charges = (inv.status == crate::domain::states::InvoiceStatus::Open).then(|| {
         invoice::corrected(
             inv.amount_cents,
             due,

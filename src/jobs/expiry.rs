@@ -5,7 +5,7 @@
 use chrono::Utc;
 
 use crate::app::AppState;
-use crate::domain::status;
+use crate::domain::states::{ContractStatus, PromiseState};
 use crate::network::{nas, radius};
 use crate::store::promises;
 use crate::store::ts;
@@ -39,7 +39,11 @@ pub async fn run_once(state: &AppState) -> Result<Report, sqlx::Error> {
         .bind(&today)
         .fetch_one(&mut **tx)
         .await?;
-        let new_state = if overdue > 0 { "expired" } else { "fulfilled" };
+        let new_state = if overdue > 0 {
+            PromiseState::Expired
+        } else {
+            PromiseState::Fulfilled
+        };
         // The claim: a process that lost the race updates nothing and moves on.
         let claimed = sqlx::query(
             "UPDATE promises SET state = $1, resolved_at = $2 WHERE id = $3 AND state = 'active'",
@@ -76,7 +80,7 @@ pub async fn run_once(state: &AppState) -> Result<Report, sqlx::Error> {
             .bind(previous_status)
             .bind(previous_mode)
             .bind(contract_id)
-            .bind(status::ACTIVE)
+            .bind(ContractStatus::Active)
             .execute(&mut **tx)
             .await?
             .rows_affected()

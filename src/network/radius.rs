@@ -5,7 +5,7 @@
 //!   any other: the block group, whose reply the operator sets (address list, pool...);
 //! - each plan's group: `radgroupreply` Mikrotik-Rate-Limit from the plan's speeds.
 
-use crate::domain::status;
+use crate::domain::states::ContractStatus;
 use crate::settings::RadiusSettings;
 use crate::store::Conn;
 
@@ -37,9 +37,13 @@ pub fn group_for(
     plan_group: Option<&str>,
 ) -> String {
     let plan_group = plan_group.filter(|g| !g.trim().is_empty());
-    match (contract_status, service_enabled, plan_group) {
-        (status::ACTIVE, true, Some(group)) => group.to_string(),
-        (status::REDUCED_SPEED, true, Some(group)) => settings
+    match (
+        ContractStatus::from_code(contract_status),
+        service_enabled,
+        plan_group,
+    ) {
+        (Ok(ContractStatus::Active), true, Some(group)) => group.to_string(),
+        (Ok(ContractStatus::ReducedSpeed), true, Some(group)) => settings
             .grupo_velocidade_reduzida
             .clone()
             .filter(|g| !g.trim().is_empty())

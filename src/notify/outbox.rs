@@ -6,6 +6,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::app::AppState;
+use crate::domain::states::MessageStatus;
 use crate::store::{invoices, ts};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -165,7 +166,11 @@ async fn record(
                 "UPDATE messages SET status = $1, attempts = attempts + 1, last_error = $2, \
                  next_attempt_at = $3, claimed_until = NULL WHERE id = $4",
             )
-            .bind(if give_up { "abandoned" } else { "failed" })
+            .bind(if give_up {
+                MessageStatus::Abandoned
+            } else {
+                MessageStatus::Failed
+            })
             .bind(error)
             .bind(ts(
                 now + backoff(attempts, state.settings.fatura.espera_inicial)

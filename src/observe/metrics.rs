@@ -19,6 +19,7 @@ use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
+use crate::domain::states::MessageStatus;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteStatus {
@@ -301,21 +302,21 @@ pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
 /// Gauges that are the database's to know: every process reports the same values.
 async fn refresh_from_database(state: &AppState) {
     let m = &state.metrics;
-    let outbox: Result<Vec<(String, i64)>, _> =
+    let outbox: Result<Vec<(MessageStatus, i64)>, _> =
         sqlx::query_as("SELECT status, COUNT(*) FROM messages GROUP BY status")
             .fetch_all(&state.store.pool)
             .await;
     if let Ok(rows) = outbox {
         m.outbox.clear();
-        for status in ["queued", "sending", "sent", "failed", "abandoned"] {
+        for &status in MessageStatus::ALL {
             let n = rows
                 .iter()
-                .find(|(s, _)| s == status)
+                .find(|(s, _)| *s == status)
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
             m.outbox
                 .get_or_create(&OutboxStatus {
-                    status: status.into(),
+                    status: status.as_str().into(),
                 })
                 .set(n);
         }

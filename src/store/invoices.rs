@@ -1,6 +1,7 @@
 //! Invoices (títulos) as the read routes and the PDF need them.
 
 use super::Store;
+use crate::domain::states::InvoiceStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvoiceRow {
@@ -14,7 +15,7 @@ pub struct InvoiceRow {
     pub amount_cents: i64,
     pub issued_on: String,
     pub due_on: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub paid_on: Option<String>,
     pub paid_cents: Option<i64>,
     pub cancelled_on: Option<String>,
@@ -48,7 +49,7 @@ pub enum Scope<'a> {
 pub async fn page(
     store: &Store,
     scope: Scope<'_>,
-    status: Option<&str>,
+    status: Option<InvoiceStatus>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<InvoiceRow>, i64), sqlx::Error> {
@@ -76,7 +77,7 @@ pub async fn page(
         Scope::Document(doc) => count.bind(doc.to_string()),
     };
     let count = match status {
-        Some(st) => count.bind(st.to_string()),
+        Some(st) => count.bind(st),
         None => count,
     };
     let total: i64 = count.fetch_one(&store.pool).await?;
@@ -86,7 +87,7 @@ pub async fn page(
         Scope::Document(doc) => rows.bind(doc.to_string()),
     };
     let rows = match status {
-        Some(st) => rows.bind(st.to_string()),
+        Some(st) => rows.bind(st),
         None => rows,
     };
     let rows = rows.bind(limit).bind(offset).fetch_all(&store.pool).await?;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Conn, ts};
+use crate::domain::states::MessageStatus;
 
 pub struct NewMessage<'a> {
     pub contract_id: i64,
@@ -25,7 +26,7 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     sqlx::query_scalar(
         "INSERT INTO messages (contract_id, channel, recipient, subject, body, body_html, \
          invoice_ids, protocol, status, attempts, created_at, claimed_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11) RETURNING id",
     )
     .bind(m.contract_id)
     .bind(m.channel)
@@ -35,6 +36,7 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     .bind(m.body_html)
     .bind(m.invoice_ids)
     .bind(m.protocol)
+    .bind(MessageStatus::Sending)
     .bind(ts(m.now))
     .bind(ts(m.now + m.hold))
     .fetch_one(conn)

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod painel;
 pub mod promises;
 pub mod protocols;
+mod states;
 pub mod tickets;
 mod write;
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Backend, Conn, Store, ts};
+use crate::domain::states::{ContractStatus, NotificationState, PromiseState};
 
 /// What happened to a call, in the order it usually happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,11 +210,12 @@ pub async fn take(
     now: DateTime<Utc>,
 ) -> Result<Result<bool, Refusal>, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE notifications SET taken_by = $1, taken_at = $2, state = 'taken' \
-         WHERE id = $3 AND taken_by IS NULL AND handled_at IS NULL",
+        "UPDATE notifications SET taken_by = $1, taken_at = $2, state = $3 \
+         WHERE id = $4 AND taken_by IS NULL AND handled_at IS NULL",
     )
     .bind(agent_id)
     .bind(ts(now))
+    .bind(NotificationState::Taken)
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -242,11 +244,12 @@ pub async fn mark_handled(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE notifications SET handled_by = $1, handled_at = $2, state = 'handled' \
-         WHERE id = $3 AND handled_at IS NULL",
+        "UPDATE notifications SET handled_by = $1, handled_at = $2, state = $3 \
+         WHERE id = $4 AND handled_at IS NULL",
     )
     .bind(agent_id)
     .bind(ts(now))
+    .bind(NotificationState::Handled)
     .bind(id)
     .execute(conn)
     .await?;
@@ -270,7 +273,7 @@ pub async fn recent_queues(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContractLine {
     pub id: i64,
-    pub status: i64,
+    pub status: ContractStatus,
     pub pop_id: Option<i64>,
     pub address: Option<String>,
 }
@@ -293,7 +296,7 @@ pub struct PromiseLine {
     pub contract_id: i64,
     pub created_at: String,
     pub promised_date: String,
-    pub state: String,
+    pub state: PromiseState,
 }
 
 /// The customer's promises of a local month (`YYYY-MM`).

@@ -1,5 +1,6 @@
 //! Payment promises and the unlock they grant.
 
+use crate::domain::states::{ContractStatus, PromiseState};
 use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -26,7 +27,7 @@ pub struct NewPromise<'a> {
     pub promised: NaiveDate,
     pub expires_at: DateTime<Utc>,
     pub protocol: &'a str,
-    pub previous_status: i64,
+    pub previous_status: ContractStatus,
     pub previous_mode: i64,
     pub caller: Option<&'a str>,
     pub app_id: i64,
@@ -38,7 +39,7 @@ pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Err
     sqlx::query_scalar(
         "INSERT INTO promises (contract_id, local_month, seq, created_at, promised_date, \
          expires_at, protocol, previous_status, previous_mode, state, caller, app_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(p.contract_id)
     .bind(p.month)
@@ -49,15 +50,17 @@ pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Err
     .bind(p.protocol)
     .bind(p.previous_status)
     .bind(p.previous_mode)
+    .bind(PromiseState::Active)
     .bind(p.caller)
     .bind(p.app_id)
     .fetch_one(conn)
     .await
 }
 
-/// Puts the contract back in service: status 1 set automatically, services enabled.
+/// Puts the contract back in service: active, set automatically (mode 1), services enabled.
 pub async fn unlock_contract(conn: &mut Conn, contract_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE contracts SET status = 1, status_mode = 1 WHERE id = $1")
+    sqlx::query("UPDATE contracts SET status = $1, status_mode = 1 WHERE id = $2")
+        .bind(ContractStatus::Active)
         .bind(contract_id)
         .execute(&mut *conn)
         .await?;

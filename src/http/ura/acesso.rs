@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::domain::{status, tempo};
+use crate::domain::tempo;
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
 use crate::network::sessions::OpenSession;
@@ -89,7 +89,7 @@ async fn service_outcome(
             msg: "Concentrador (NAS) offline",
         });
     }
-    if let Some(msg) = status::out_of_service_message(contract.status) {
+    if let Some(msg) = contract.status.out_of_service_message() {
         return Ok(Outcome::Plain { status: 3, msg });
     }
     let sessions = ctx.state.sessions.open_sessions(&service.login).await?;
@@ -182,7 +182,9 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
             Some(o) => o,
             None => Outcome::Plain {
                 status: 3,
-                msg: status::out_of_service_message(contract.status)
+                msg: contract
+                    .status
+                    .out_of_service_message()
                     .unwrap_or("Contrato sem serviço de internet"),
             },
         };

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::paging::Paging;
-use crate::domain::{document, status};
+use crate::domain::document;
 use crate::http::error::ApiError;
 use crate::store::customers::{self, ContractLine, Filter};
 
@@ -46,7 +46,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         contracts.entry(customer_id).or_default().push(json!({
             "id": id,
             "status": status,
-            "statusDisplay": status::name(status),
+            "statusDisplay": status.name(),
         }));
     }
     let items = found

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use crate::domain::{document, money, status};
+use crate::domain::{document, money};
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Summary};
 
@@ -48,7 +48,7 @@ pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
         item.insert("contratoStatus".into(), json!(contract.status));
         item.insert(
             "contratoStatusDisplay".into(),
-            json!(status::display(contract.status)),
+            json!(contract.status.display()),
         );
         item.insert("contratoStatusModo".into(), json!(contract.status_mode));
         item.insert(

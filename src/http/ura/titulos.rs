@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use crate::domain::invoice::{self, Charges};
+use crate::domain::states::InvoiceStatus;
 use crate::domain::{document, money};
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Contract};
@@ -27,7 +28,7 @@ impl Ctx {
     pub fn charges(&self, inv: &InvoiceRow) -> Charges {
         let settings = &self.state.settings.fatura;
         match date(&inv.due_on) {
-            Some(due) if inv.status == "open" => invoice::corrected(
+            Some(due) if inv.status == InvoiceStatus::Open => invoice::corrected(
                 inv.amount_cents,
                 due,
                 self.today,
@@ -114,7 +115,14 @@ async fn fatura2via_for(
     contract: &Contract,
     scope: Scope<'_>,
 ) -> Result<Value, ApiError> {
-    let (rows, _) = invoices::page(&ctx.state.store, scope, Some("open"), 0, MAX_LIMIT).await?;
+    let (rows, _) = invoices::page(
+        &ctx.state.store,
+        scope,
+        Some(InvoiceStatus::Open),
+        0,
+        MAX_LIMIT,
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(json!({
             "status": 0,
@@ -155,15 +163,6 @@ async fn fatura2via_for(
     Ok(Value::Object(map))
 }
 
-fn status_name(status: &str) -> &'static str {
-    match status {
-        "open" => "aberto",
-        "paid" => "pago",
-        "cancelled" => "cancelado",
-        _ => "desconhecido",
-    }
-}
-
 pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
     let status = match ctx
         .params
@@ -171,9 +170,9 @@ pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
         .map(|s| s.trim().to_ascii_lowercase())
     {
         None => None,
-        Some(s) if s == "abertos" => Some("open"),
-        Some(s) if s == "pagos" => Some("paid"),
-        Some(s) if s == "cancelados" => Some("cancelled"),
+        Some(s) if s == "abertos" => Some(InvoiceStatus::Open),
+        Some(s) if s == "pagos" => Some(InvoiceStatus::Paid),
+        Some(s) if s == "cancelados" => Some(InvoiceStatus::Cancelled),
         Some(_) => {
             return Err(ApiError::bad_request(
                 "Parâmetro 'status' inválido: use abertos, pagos ou cancelados.",
@@ -232,7 +231,7 @@ pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
                 "clienteContrato": inv.contract_id,
                 "numeroDocumento": inv.document_number,
                 "nossoNumero": inv.our_number,
-                "status": status_name(&inv.status),
+                "status": inv.status.label(),
                 "valor": money::reais(inv.amount_cents),
                 "valorCorrigido": money::reais(charges.total_cents),
                 "valorPago": inv.paid_cents.map(money::reais),
@@ -275,7 +274,7 @@ pub async fn pix(ctx: &Ctx) -> Result<Value, ApiError> {
     let Some(code) = inv.pix_payload.clone().filter(|p| !p.is_empty()) else {
         return Ok(no_pix());
     };
-    if inv.status != "open" {
+    if inv.status != InvoiceStatus::Open {
         return Ok(no_pix());
     }
     let charges = ctx.charges(&inv);
