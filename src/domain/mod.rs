@@ -1,6 +1,7 @@
-//! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, contract
-//! status, the promise policy, the access-check wording, boleto and PIX arithmetic,
-//! maintenance windows, what FreeRADIUS is told. Imports nothing of this crate but `domain`.
+//! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, the states of
+//! contracts, invoices, tickets, promises and messages, the promise policy, the access-check
+//! wording, boleto and PIX arithmetic, maintenance windows, what FreeRADIUS is told.
+//! Imports nothing of this crate but `domain`.
 
 pub mod boleto;
 pub mod document;
@@ -14,5 +15,5 @@ pub mod pix;
 pub mod promise;
 pub mod protocol;
 pub mod radius;
-pub mod status;
+pub mod states;
 pub mod tempo;

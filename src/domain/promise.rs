@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::status;
+use super::states::ContractStatus;
 
 pub const MSG_ALREADY_USED: &str =
     "O recurso de promessa de pagamento já foi utilizado no mês. Recurso não disponível";
@@ -24,7 +24,7 @@ pub struct Policy {
 /// What is known of the contract when deciding.
 #[derive(Debug, Clone)]
 pub struct Facts {
-    pub status: i64,
+    pub status: ContractStatus,
     pub status_mode: i64,
     pub promises_this_month: i64,
     pub open_cents: i64,
@@ -49,7 +49,7 @@ pub fn decide(policy: &Policy, facts: &Facts) -> Decision {
     if facts.promises_this_month >= i64::from(policy.monthly_limit) {
         return Decision::AlreadyUsed;
     }
-    if !status::is_suspended(facts.status) {
+    if !facts.status.is_suspended() {
         return Decision::Refused(MSG_NOT_SUSPENDED);
     }
     let manual = facts.status_mode == 2 && !policy.allow_manual_suspension;
@@ -90,7 +90,7 @@ mod tests {
 
     fn facts() -> Facts {
         Facts {
-            status: 4,
+            status: ContractStatus::Suspended,
             status_mode: 1,
             promises_this_month: 0,
             open_cents: 14980,
@@ -112,17 +112,17 @@ mod tests {
         // the limit is checked before the status
         let used = Facts {
             promises_this_month: 1,
-            status: 1,
+            status: ContractStatus::Active,
             ..facts()
         };
         assert_eq!(d(used, policy()), Decision::AlreadyUsed);
         let active = Facts {
-            status: 1,
+            status: ContractStatus::Active,
             ..facts()
         };
         assert_eq!(d(active, policy()), Decision::Refused(MSG_NOT_SUSPENDED));
         let reduced = Facts {
-            status: 7,
+            status: ContractStatus::ReducedSpeed,
             ..facts()
         };
         assert!(matches!(d(reduced, policy()), Decision::Unlock { .. }));

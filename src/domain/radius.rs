@@ -1,6 +1,6 @@
 //! What FreeRADIUS is told about a service, as pure rules: its group and its plan's rate.
 
-use super::status;
+use super::states::ContractStatus;
 
 /// `150000`/`300000` kbit/s → `150M/300M` (MikroTik's rx/tx from the client's side:
 /// upload first).
@@ -24,9 +24,13 @@ pub fn group_for(
     plan_group: Option<&str>,
 ) -> String {
     let plan_group = plan_group.filter(|g| !g.trim().is_empty());
-    match (contract_status, service_enabled, plan_group) {
-        (status::ACTIVE, true, Some(group)) => group.to_string(),
-        (status::REDUCED_SPEED, true, Some(group)) => reduced_group
+    match (
+        ContractStatus::from_code(contract_status),
+        service_enabled,
+        plan_group,
+    ) {
+        (Ok(ContractStatus::Active), true, Some(group)) => group.to_string(),
+        (Ok(ContractStatus::ReducedSpeed), true, Some(group)) => reduced_group
             .filter(|g| !g.trim().is_empty())
             .unwrap_or(group)
             .to_string(),

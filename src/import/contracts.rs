@@ -11,7 +11,7 @@ use super::fields::{self, LineError, err};
 use super::source::Row;
 use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep, services};
-use crate::domain::status;
+use crate::domain::states::ContractStatus;
 use crate::store::Conn;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -56,10 +56,13 @@ fn fold(text: &str) -> String {
 /// `1`..`7` or the status name (`Suspenso`, `ativo v. reduzida`...).
 fn parse_status(text: &str) -> Option<i64> {
     if let Ok(n) = text.parse::<i64>() {
-        return (1..=7).contains(&n).then_some(n);
+        return ContractStatus::from_code(n).ok().map(ContractStatus::code);
     }
     let text = fold(text);
-    (1..=7).find(|n| fold(status::name(*n)) == text)
+    ContractStatus::ALL
+        .iter()
+        .find(|s| fold(s.name()) == text)
+        .map(|s| s.code())
 }
 
 pub fn check(row: &Row<'_>) -> Result<Contract, LineError> {
@@ -67,8 +70,9 @@ pub fn check(row: &Row<'_>) -> Result<Contract, LineError> {
     let id = fields::id(row, "id")?;
     let customer_id = fields::id(row, "cliente")?;
     let status = parse_status(fields::required(row, "status")?).ok_or_else(|| {
-        let names: Vec<String> = (1..=7)
-            .map(|n| format!("{n} {}", status::name(n)))
+        let names: Vec<String> = ContractStatus::ALL
+            .iter()
+            .map(|s| format!("{} {}", s.code(), s.name()))
             .collect();
         err(
             line,
@@ -97,7 +101,7 @@ pub fn check(row: &Row<'_>) -> Result<Contract, LineError> {
 }
 
 fn in_service(s: i64) -> bool {
-    matches!(s, status::ACTIVE | status::REDUCED_SPEED)
+    ContractStatus::from_code(s).is_ok_and(ContractStatus::in_service)
 }
 
 pub async fn batch(

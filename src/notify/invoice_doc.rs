@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::pdf::{self, InvoicePdf};
+use crate::domain::states::InvoiceStatus;
 use crate::domain::{document, invoice};
 use crate::settings::Settings;
 use crate::store::invoices::InvoiceRow;
@@ -37,7 +38,7 @@ impl InvoiceDocument {
         let state = self;
         let today = now.with_timezone(&self.tz).date_naive();
         let due = NaiveDate::parse_from_str(&inv.due_on, "%Y-%m-%d").unwrap_or(today);
-        let charges = (inv.status == "open").then(|| {
+        let charges = (inv.status == InvoiceStatus::Open).then(|| {
             invoice::corrected(inv.amount_cents, due, today, state.multa, state.juros_mes)
         });
         let formatted = document::format_str(&inv.customer_document);

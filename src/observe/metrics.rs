@@ -11,6 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::domain::states::MessageStatus;
 use crate::store::{Store, messages, nas};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -200,15 +201,15 @@ impl Metrics {
         let outbox = messages::count_by_status(store).await;
         if let Ok(rows) = outbox {
             m.outbox.clear();
-            for status in ["queued", "sending", "sent", "failed", "abandoned"] {
+            for &status in MessageStatus::ALL {
                 let n = rows
                     .iter()
-                    .find(|(s, _)| s == status)
+                    .find(|(s, _)| *s == status)
                     .map(|(_, n)| *n)
                     .unwrap_or(0);
                 m.outbox
                     .get_or_create(&OutboxStatus {
-                        status: status.into(),
+                        status: status.as_str().into(),
                     })
                     .set(n);
             }

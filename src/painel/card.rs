@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::PainelState;
-use crate::domain::{document, money, status, tempo};
+use crate::domain::states::ContractStatus;
+use crate::domain::{document, money, tempo};
 use crate::store::agents::Session;
 use crate::store::painel::{self, Call, Catalog};
 use crate::store::{contracts, maintenances, parse_ts};
@@ -179,10 +180,10 @@ pub async fn build(
         }
         contratos.push(ContractView {
             id: line.id,
-            status: status::name(line.status),
+            status: line.status.name(),
             classe: match line.status {
-                status::ACTIVE => "ok",
-                s if status::is_suspended(s) => "bloqueado",
+                ContractStatus::Active => "ok",
+                s if s.is_suspended() => "bloqueado",
                 _ => "alerta",
             },
             endereco: line.address.filter(|a| !a.trim().is_empty()),
@@ -199,12 +200,7 @@ pub async fn build(
         .map(|p| PromiseView {
             contrato: p.contract_id,
             data: local(state, &p.created_at, "%d/%m %H:%M"),
-            situacao: match p.state.as_str() {
-                "active" => "em vigor",
-                "fulfilled" => "cumprida",
-                "expired" => "expirada",
-                _ => "revogada",
-            },
+            situacao: p.state.label(),
         })
         .collect();
     let chamados = painel::last_tickets(store, call.customer_id, TICKETS_SHOWN)

@@ -5,9 +5,10 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use crate::domain::states::PromiseState;
 use crate::network::nas::NasClient;
 use crate::settings::RadiusSettings;
-use crate::store::promises::{self, Outcome};
+use crate::store::promises;
 use crate::store::{Store, contracts, invoices, radius};
 
 /// Promises resolved per run at most; the next run takes the rest.
@@ -38,15 +39,15 @@ impl PromiseExpiry {
             let mut tx = self.store.write().await?;
             let overdue = invoices::overdue_count(&mut tx, due.contract_id, today).await?;
             let outcome = if overdue > 0 {
-                Outcome::Expired
+                PromiseState::Expired
             } else {
-                Outcome::Fulfilled
+                PromiseState::Fulfilled
             };
             // The claim: a process that lost the race updates nothing and moves on.
             if !promises::resolve(&mut tx, due.id, outcome, now).await? {
                 continue;
             }
-            if outcome == Outcome::Fulfilled {
+            if outcome == PromiseState::Fulfilled {
                 tx.commit().await?;
                 report.fulfilled += 1;
                 continue;

@@ -2,6 +2,7 @@
 //! an open invoice changes, and only once: the change is conditional on the stored status,
 //! so two settlements racing on one invoice leave exactly one winner.
 
+use crate::domain::states::InvoiceStatus;
 use crate::store::{Store, invoices};
 
 /// What became of the request.
@@ -30,8 +31,8 @@ impl Settlement {
         let Some((status, amount)) = invoices::status_and_amount(&mut tx, id).await? else {
             return Ok(Settled::NotFound);
         };
-        if status != "open" {
-            return Ok(already(&status));
+        if status != InvoiceStatus::Open {
+            return Ok(already(status));
         }
         if !invoices::mark_paid(&mut tx, id, date, paid_cents.unwrap_or(amount)).await? {
             drop(tx);
@@ -47,8 +48,8 @@ impl Settlement {
         let Some((status, _)) = invoices::status_and_amount(&mut tx, id).await? else {
             return Ok(Settled::NotFound);
         };
-        if status != "open" {
-            return Ok(already(&status));
+        if status != InvoiceStatus::Open {
+            return Ok(already(status));
         }
         if !invoices::mark_cancelled(&mut tx, id, date).await? {
             drop(tx);
@@ -62,14 +63,14 @@ impl Settlement {
     async fn lost(&self, id: i64) -> Result<Settled, sqlx::Error> {
         let mut conn = self.store.acquire().await?;
         Ok(match invoices::status_and_amount(&mut conn, id).await? {
-            Some((status, _)) => already(&status),
+            Some((status, _)) => already(status),
             None => Settled::NotFound,
         })
     }
 }
 
-fn already(status: &str) -> Settled {
-    if status == "paid" {
+fn already(status: InvoiceStatus) -> Settled {
+    if status == InvoiceStatus::Paid {
         Settled::AlreadyPaid
     } else {
         Settled::AlreadyCancelled

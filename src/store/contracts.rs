@@ -1,5 +1,6 @@
 //! Customers, contracts, their internet services and invoices, as the URA functions read them.
 
+use crate::domain::states::{ContractStatus, InvoiceStatus};
 use crate::store::Conn;
 use chrono::NaiveDate;
 
@@ -12,7 +13,7 @@ pub struct Contract {
     pub customer_id: i64,
     pub customer_name: String,
     pub document: String,
-    pub status: i64,
+    pub status: ContractStatus,
     pub status_mode: i64,
     pub pop_id: Option<i64>,
     pub pop_name: Option<String>,
@@ -76,9 +77,10 @@ pub struct OpenBalance {
 pub async fn open_balance(conn: &mut Conn, contract_id: i64) -> Result<OpenBalance, sqlx::Error> {
     let (cents, count, oldest): (Option<i64>, i64, Option<String>) = sqlx::query_as(
         "SELECT CAST(SUM(amount_cents) AS BIGINT), COUNT(*), MIN(due_on) FROM invoices \
-         WHERE contract_id = $1 AND status = 'open'",
+         WHERE contract_id = $1 AND status = $2",
     )
     .bind(contract_id)
+    .bind(InvoiceStatus::Open)
     .fetch_one(conn)
     .await?;
     Ok(OpenBalance {
@@ -105,9 +107,10 @@ pub async fn open_invoices(
 ) -> Result<Vec<Invoice>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, amount_cents, due_on, digitable_line, pix_payload FROM invoices \
-         WHERE contract_id = $1 AND status = 'open' ORDER BY due_on, id LIMIT $2",
+         WHERE contract_id = $1 AND status = $2 ORDER BY due_on, id LIMIT $3",
     )
     .bind(contract_id)
+    .bind(InvoiceStatus::Open)
     .bind(limit)
     .fetch_all(&store.pool)
     .await
@@ -151,15 +154,16 @@ pub struct Summary {
     pub plan_name: Option<String>,
 }
 
-/// `$1`: the document or the contract id; `$2`: the local month, `YYYY-MM`. A macro, so
+/// `$1`: the document or the contract id; `$2`: the local month, `YYYY-MM`; `$3`: the open
+/// invoice status (`InvoiceStatus::Open`). A macro, so
 /// that each query's text is one literal (`concat!`).
 macro_rules! summary_select {
     () => {
         "SELECT c.id, c.customer_id, cu.name AS customer_name, \
      cu.document, c.status, c.status_mode, c.pop_id, p.name AS pop_name, c.due_day, \
      (SELECT CAST(SUM(i.amount_cents) AS BIGINT) FROM invoices i \
-       WHERE i.contract_id = c.id AND i.status = 'open') AS open_cents, \
-     (SELECT COUNT(*) FROM invoices i WHERE i.contract_id = c.id AND i.status = 'open') \
+       WHERE i.contract_id = c.id AND i.status = $3) AS open_cents, \
+     (SELECT COUNT(*) FROM invoices i WHERE i.contract_id = c.id AND i.status = $3) \
        AS open_count, \
      (SELECT COUNT(*) FROM promises pr WHERE pr.contract_id = c.id AND pr.local_month = $2) \
        AS promised, \
@@ -204,7 +208,7 @@ pub async fn summaries_by_document(
         local.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             let rows = stmt.query_map(
-                rusqlite::named_params! { "$1": document, "$2": month },
+                rusqlite::named_params! { "$1": document, "$2": month, "$3": InvoiceStatus::Open },
                 summary_from_row,
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -215,6 +219,7 @@ pub async fn summaries_by_document(
     sqlx::query_as(sql)
         .bind(document)
         .bind(month)
+        .bind(InvoiceStatus::Open)
         .fetch_all(&store.pool)
         .await
 }
@@ -230,7 +235,7 @@ pub async fn summary_by_id(
         local.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query_map(
-                rusqlite::named_params! { "$1": id, "$2": month },
+                rusqlite::named_params! { "$1": id, "$2": month, "$3": InvoiceStatus::Open },
                 summary_from_row,
             )?;
             rows.next().transpose()
@@ -241,6 +246,7 @@ pub async fn summary_by_id(
     sqlx::query_as(sql)
         .bind(id)
         .bind(month)
+        .bind(InvoiceStatus::Open)
         .fetch_optional(&store.pool)
         .await
 }

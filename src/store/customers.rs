@@ -6,6 +6,7 @@ use sqlx::any::AnyArguments;
 
 use super::Store;
 use crate::domain::name_fold;
+use crate::domain::states::ContractStatus;
 
 /// What to search; every given criterion must hold. None given: every customer.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +30,7 @@ pub struct Customer {
 pub struct ContractLine {
     pub id: i64,
     pub customer_id: i64,
-    pub status: i64,
+    pub status: ContractStatus,
 }
 
 enum Bind {

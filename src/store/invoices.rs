@@ -1,6 +1,7 @@
 //! Invoices (títulos) as the read routes and the PDF need them.
 
 use super::Store;
+use crate::domain::states::InvoiceStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvoiceRow {
@@ -14,7 +15,7 @@ pub struct InvoiceRow {
     pub amount_cents: i64,
     pub issued_on: String,
     pub due_on: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub paid_on: Option<String>,
     pub paid_cents: Option<i64>,
     pub cancelled_on: Option<String>,
@@ -48,7 +49,7 @@ pub enum Scope<'a> {
 pub async fn page(
     store: &Store,
     scope: Scope<'_>,
-    status: Option<&str>,
+    status: Option<InvoiceStatus>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<InvoiceRow>, i64), sqlx::Error> {
@@ -76,7 +77,7 @@ pub async fn page(
         Scope::Document(doc) => count.bind(doc.to_string()),
     };
     let count = match status {
-        Some(st) => count.bind(st.to_string()),
+        Some(st) => count.bind(st),
         None => count,
     };
     let total: i64 = count.fetch_one(&store.pool).await?;
@@ -86,7 +87,7 @@ pub async fn page(
         Scope::Document(doc) => rows.bind(doc.to_string()),
     };
     let rows = match status {
-        Some(st) => rows.bind(st.to_string()),
+        Some(st) => rows.bind(st),
         None => rows,
     };
     let rows = rows.bind(limit).bind(offset).fetch_all(&store.pool).await?;
@@ -100,10 +101,11 @@ pub async fn overdue_count(
     today: chrono::NaiveDate,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM invoices WHERE contract_id = $1 AND status = 'open' \
-         AND due_on < $2",
+        "SELECT COUNT(*) FROM invoices WHERE contract_id = $1 AND status = $2 \
+         AND due_on < $3",
     )
     .bind(contract_id)
+    .bind(InvoiceStatus::Open)
     .bind(today.to_string())
     .fetch_one(conn)
     .await
@@ -113,7 +115,7 @@ pub async fn overdue_count(
 pub async fn status_and_amount(
     conn: &mut super::Conn,
     id: i64,
-) -> Result<Option<(String, i64)>, sqlx::Error> {
+) -> Result<Option<(InvoiceStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, amount_cents FROM invoices WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
@@ -129,12 +131,14 @@ pub async fn mark_paid(
     paid_cents: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE invoices SET status = 'paid', paid_on = $1, paid_cents = $2 \
-         WHERE id = $3 AND status = 'open'",
+        "UPDATE invoices SET status = $1, paid_on = $2, paid_cents = $3 \
+         WHERE id = $4 AND status = $5",
     )
+    .bind(InvoiceStatus::Paid)
     .bind(date)
     .bind(paid_cents)
     .bind(id)
+    .bind(InvoiceStatus::Open)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -147,10 +151,12 @@ pub async fn mark_cancelled(
     date: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE invoices SET status = 'cancelled', cancelled_on = $1 WHERE id = $2 AND status = 'open'",
+        "UPDATE invoices SET status = $1, cancelled_on = $2 WHERE id = $3 AND status = $4",
     )
+    .bind(InvoiceStatus::Cancelled)
     .bind(date)
     .bind(id)
+    .bind(InvoiceStatus::Open)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)

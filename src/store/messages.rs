@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Conn, ts};
+use crate::domain::states::MessageStatus;
 
 pub struct NewMessage<'a> {
     pub contract_id: i64,
@@ -25,7 +26,7 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     sqlx::query_scalar(
         "INSERT INTO messages (contract_id, channel, recipient, subject, body, body_html, \
          invoice_ids, protocol, status, attempts, created_at, claimed_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11) RETURNING id",
     )
     .bind(m.contract_id)
     .bind(m.channel)
@@ -35,6 +36,7 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     .bind(m.body_html)
     .bind(m.invoice_ids)
     .bind(m.protocol)
+    .bind(MessageStatus::Sending)
     .bind(ts(m.now))
     .bind(ts(m.now + m.hold))
     .fetch_one(conn)
@@ -63,12 +65,15 @@ pub async fn claim(
     until: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE messages SET status = 'sending', claimed_until = $1 WHERE id = $2 \
-         AND status IN ('queued', 'failed', 'sending') \
-         AND (claimed_until IS NULL OR claimed_until <= $3)",
+        "UPDATE messages SET status = $1, claimed_until = $2 WHERE id = $3 \
+         AND status IN ($4, $5, $1) \
+         AND (claimed_until IS NULL OR claimed_until <= $6)",
     )
+    .bind(MessageStatus::Sending)
     .bind(ts(until))
     .bind(id)
+    .bind(MessageStatus::Queued)
+    .bind(MessageStatus::Failed)
     .bind(ts(now))
     .execute(&store.pool)
     .await?;
@@ -92,9 +97,10 @@ pub async fn mark_sent(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = $1, \
-         last_error = NULL, claimed_until = NULL WHERE id = $2",
+        "UPDATE messages SET status = $1, attempts = attempts + 1, sent_at = $2, \
+         last_error = NULL, claimed_until = NULL WHERE id = $3",
     )
+    .bind(MessageStatus::Sent)
     .bind(ts(now))
     .bind(id)
     .execute(&store.pool)
@@ -114,7 +120,11 @@ pub async fn mark_failed(
         "UPDATE messages SET status = $1, attempts = attempts + 1, last_error = $2, \
          next_attempt_at = $3, claimed_until = NULL WHERE id = $4",
     )
-    .bind(if give_up { "abandoned" } else { "failed" })
+    .bind(if give_up {
+        MessageStatus::Abandoned
+    } else {
+        MessageStatus::Failed
+    })
     .bind(error)
     .bind(ts(next_attempt))
     .bind(id)
@@ -132,18 +142,23 @@ pub async fn due(
 ) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM messages WHERE \
-         ((status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
-          OR (status = 'sending' AND claimed_until <= $1)) \
-         ORDER BY id LIMIT $2",
+         ((status IN ($1, $2) AND (next_attempt_at IS NULL OR next_attempt_at <= $3)) \
+          OR (status = $4 AND claimed_until <= $3)) \
+         ORDER BY id LIMIT $5",
     )
+    .bind(MessageStatus::Queued)
+    .bind(MessageStatus::Failed)
     .bind(ts(now))
+    .bind(MessageStatus::Sending)
     .bind(limit)
     .fetch_all(&store.pool)
     .await
 }
 
 /// Messages by status, for the outbox gauges.
-pub async fn count_by_status(store: &super::Store) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_by_status(
+    store: &super::Store,
+) -> Result<Vec<(MessageStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) FROM messages GROUP BY status")
         .fetch_all(&store.pool)
         .await

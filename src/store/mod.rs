@@ -27,6 +27,7 @@ pub mod radacct;
 pub mod radius;
 pub mod resource;
 pub mod resources;
+mod states;
 pub mod tickets;
 mod write;
 

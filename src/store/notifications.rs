@@ -1,5 +1,6 @@
 //! Notifications for the agents' console: who is being transferred, to which queue.
 
+use crate::domain::states::NotificationState;
 use crate::store::Conn;
 use chrono::{DateTime, Utc};
 
@@ -18,7 +19,7 @@ pub struct NewNotification<'a> {
 pub async fn insert(conn: &mut Conn, n: NewNotification<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO notifications (contract_id, customer_id, protocol, caller, agent, app_id, \
-         state, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7) RETURNING id",
+         state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(n.contract_id)
     .bind(n.customer_id)
@@ -26,6 +27,7 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>) -> Result<i64, sqlx
     .bind(n.caller)
     .bind(n.agent)
     .bind(n.app_id)
+    .bind(NotificationState::New)
     .bind(ts(n.now))
     .fetch_one(conn)
     .await

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backend, Conn, Store, ts};
+use crate::domain::states::{ContractStatus, NotificationState, PromiseState};
 
 /// What happened to a call, in the order it usually happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,11 +214,12 @@ pub async fn take(
     now: DateTime<Utc>,
 ) -> Result<Result<bool, Refusal>, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE notifications SET taken_by = $1, taken_at = $2, state = 'taken' \
-         WHERE id = $3 AND taken_by IS NULL AND handled_at IS NULL",
+        "UPDATE notifications SET taken_by = $1, taken_at = $2, state = $3 \
+         WHERE id = $4 AND taken_by IS NULL AND handled_at IS NULL",
     )
     .bind(agent_id)
     .bind(ts(now))
+    .bind(NotificationState::Taken)
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -246,11 +248,12 @@ pub async fn mark_handled(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE notifications SET handled_by = $1, handled_at = $2, state = 'handled' \
-         WHERE id = $3 AND handled_at IS NULL",
+        "UPDATE notifications SET handled_by = $1, handled_at = $2, state = $3 \
+         WHERE id = $4 AND handled_at IS NULL",
     )
     .bind(agent_id)
     .bind(ts(now))
+    .bind(NotificationState::Handled)
     .bind(id)
     .execute(conn)
     .await?;
@@ -274,7 +277,7 @@ pub async fn recent_queues(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContractLine {
     pub id: i64,
-    pub status: i64,
+    pub status: ContractStatus,
     pub pop_id: Option<i64>,
     pub address: Option<String>,
 }
@@ -297,7 +300,7 @@ pub struct PromiseLine {
     pub contract_id: i64,
     pub created_at: String,
     pub promised_date: String,
-    pub state: String,
+    pub state: PromiseState,
 }
 
 /// The customer's promises of a local month (`YYYY-MM`).

@@ -1,5 +1,6 @@
 //! Payment promises and the unlock they grant.
 
+use crate::domain::states::{ContractStatus, PromiseState};
 use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -26,7 +27,7 @@ pub struct NewPromise<'a> {
     pub promised: NaiveDate,
     pub expires_at: DateTime<Utc>,
     pub protocol: &'a str,
-    pub previous_status: i64,
+    pub previous_status: ContractStatus,
     pub previous_mode: i64,
     pub caller: Option<&'a str>,
     pub app_id: i64,
@@ -38,7 +39,7 @@ pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Err
     sqlx::query_scalar(
         "INSERT INTO promises (contract_id, local_month, seq, created_at, promised_date, \
          expires_at, protocol, previous_status, previous_mode, state, caller, app_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(p.contract_id)
     .bind(p.month)
@@ -49,15 +50,17 @@ pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Err
     .bind(p.protocol)
     .bind(p.previous_status)
     .bind(p.previous_mode)
+    .bind(PromiseState::Active)
     .bind(p.caller)
     .bind(p.app_id)
     .fetch_one(conn)
     .await
 }
 
-/// Puts the contract back in service: status 1 set automatically, services enabled.
+/// Puts the contract back in service: active, set automatically (mode 1), services enabled.
 pub async fn unlock_contract(conn: &mut Conn, contract_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE contracts SET status = 1, status_mode = 1 WHERE id = $1")
+    sqlx::query("UPDATE contracts SET status = $1, status_mode = 1 WHERE id = $2")
+        .bind(ContractStatus::Active)
         .bind(contract_id)
         .execute(&mut *conn)
         .await?;
@@ -87,7 +90,7 @@ pub async fn record_disconnect(
 pub struct DuePromise {
     pub id: i64,
     pub contract_id: i64,
-    pub previous_status: i64,
+    pub previous_status: ContractStatus,
     pub previous_mode: i64,
 }
 
@@ -99,40 +102,29 @@ pub async fn due(
 ) -> Result<Vec<DuePromise>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, contract_id, previous_status, previous_mode FROM promises \
-         WHERE state = 'active' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
+         WHERE state = $1 AND expires_at <= $2 ORDER BY expires_at, id LIMIT $3",
     )
+    .bind(PromiseState::Active)
     .bind(ts(now))
     .bind(limit)
     .fetch_all(&store.pool)
     .await
 }
 
-/// How a promise ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Its time ran out with debts still open.
-    Expired,
-    /// The debts were paid.
-    Fulfilled,
-}
-
 /// Claims the end of an active promise: false when another process resolved it first.
 pub async fn resolve(
     conn: &mut Conn,
     id: i64,
-    outcome: Outcome,
+    outcome: PromiseState,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let state = match outcome {
-        Outcome::Expired => "expired",
-        Outcome::Fulfilled => "fulfilled",
-    };
     let claimed = sqlx::query(
-        "UPDATE promises SET state = $1, resolved_at = $2 WHERE id = $3 AND state = 'active'",
+        "UPDATE promises SET state = $1, resolved_at = $2 WHERE id = $3 AND state = $4",
     )
-    .bind(state)
+    .bind(outcome)
     .bind(ts(now))
     .bind(id)
+    .bind(PromiseState::Active)
     .execute(conn)
     .await?
     .rows_affected();
@@ -146,10 +138,11 @@ pub async fn active_count(
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM promises WHERE contract_id = $1 AND state = 'active' \
-         AND expires_at > $2",
+        "SELECT COUNT(*) FROM promises WHERE contract_id = $1 AND state = $2 \
+         AND expires_at > $3",
     )
     .bind(contract_id)
+    .bind(PromiseState::Active)
     .bind(ts(now))
     .fetch_one(conn)
     .await
@@ -161,7 +154,7 @@ pub async fn active_count(
 pub async fn revert_contract(
     conn: &mut Conn,
     contract_id: i64,
-    previous_status: i64,
+    previous_status: ContractStatus,
     previous_mode: i64,
 ) -> Result<bool, sqlx::Error> {
     let reverted = sqlx::query(
@@ -171,7 +164,7 @@ pub async fn revert_contract(
     .bind(previous_status)
     .bind(previous_mode)
     .bind(contract_id)
-    .bind(crate::domain::status::ACTIVE)
+    .bind(ContractStatus::Active)
     .execute(&mut *conn)
     .await?
     .rows_affected()

@@ -1,6 +1,7 @@
 //! The provider's data as the admin API shows it: one description per resource.
 
 use super::resource::{Field, Kind, Resource};
+use crate::domain::states::InvoiceStatus;
 
 const TEXT: Kind = Kind::Text { max: 200 };
 const LONG_TEXT: Kind = Kind::Text { max: 4000 };
@@ -15,10 +16,15 @@ const fn reference(table: &'static str, label: &'static str) -> Kind {
 }
 
 pub const INVOICE_STATUS: &[(&str, &str)] = &[
-    ("aberto", "open"),
-    ("pago", "paid"),
-    ("cancelado", "cancelled"),
+    invoice_status(InvoiceStatus::Open),
+    invoice_status(InvoiceStatus::Paid),
+    invoice_status(InvoiceStatus::Cancelled),
 ];
+
+/// The console's word and the stored one.
+const fn invoice_status(s: InvoiceStatus) -> (&'static str, &'static str) {
+    (s.label(), s.as_str())
+}
 
 pub static CUSTOMERS: Resource = Resource {
     path: "clientes",

@@ -1,5 +1,6 @@
 //! Tickets (ocorrências) and their work orders.
 
+use crate::domain::states::TicketStatus;
 use crate::store::Conn;
 use chrono::{DateTime, Utc};
 
@@ -23,7 +24,7 @@ pub async fn insert(conn: &mut Conn, t: NewTicket<'_>) -> Result<i64, sqlx::Erro
     sqlx::query_scalar(
         "INSERT INTO tickets (protocol, contract_id, type_id, sector_id, content, origin, \
          caller, app_id, agent_id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(t.protocol)
     .bind(t.contract_id)
@@ -34,6 +35,7 @@ pub async fn insert(conn: &mut Conn, t: NewTicket<'_>) -> Result<i64, sqlx::Erro
     .bind(t.caller)
     .bind(t.app_id)
     .bind(t.agent_id)
+    .bind(TicketStatus::Open)
     .bind(ts(t.now))
     .fetch_one(conn)
     .await
@@ -47,10 +49,11 @@ pub async fn insert_work_order(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO work_orders (ticket_id, reason_id, status, created_at) \
-         VALUES ($1, $2, 'open', $3) RETURNING id",
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(ticket_id)
     .bind(reason_id)
+    .bind(TicketStatus::Open)
     .bind(ts(now))
     .fetch_one(conn)
     .await

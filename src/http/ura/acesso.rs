@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use super::answers::{self, Access, VerificaAcesso};
-use crate::domain::{status, tempo};
+use crate::domain::tempo;
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
 use crate::store::contracts::{self, Contract, Service};
@@ -90,7 +90,7 @@ async fn service_outcome(
             msg: "Concentrador (NAS) offline",
         });
     }
-    if let Some(msg) = status::out_of_service_message(contract.status) {
+    if let Some(msg) = contract.status.out_of_service_message() {
         return Ok(Outcome::Plain { status: 3, msg });
     }
     let sessions = ctx.state.sessions.open_sessions(&service.login).await?;
@@ -184,7 +184,9 @@ async fn answer(ctx: &Ctx) -> Result<VerificaAcesso, ApiError> {
             Some(o) => o,
             None => Outcome::Plain {
                 status: 3,
-                msg: status::out_of_service_message(contract.status)
+                msg: contract
+                    .status
+                    .out_of_service_message()
                     .unwrap_or("Contrato sem serviço de internet"),
             },
         };

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::Ctx;
 use super::answers::{self, Clientes, CustomerContract, CustomerItem};
 use super::paging::Paging;
-use crate::domain::{document, status};
+use crate::domain::document;
 use crate::http::error::ApiError;
 use crate::store::customers::{self, ContractLine, Filter};
 
@@ -51,8 +51,8 @@ async fn answer(ctx: &Ctx) -> Result<Clientes, ApiError> {
             .or_default()
             .push(CustomerContract {
                 id,
-                status,
-                status_display: status::name(status),
+                status: status.code(),
+                status_display: status.name(),
             });
     }
     let items = found

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use super::answers::{self, ConsultaCliente, ContractSummary, Reais};
-use crate::domain::{document, status};
+use crate::domain::document;
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Summary};
 
@@ -46,8 +46,8 @@ async fn answer(ctx: &Ctx) -> Result<ConsultaCliente, ApiError> {
                 contrato_id: contract.id,
                 cpf_cnpj: document::format_str(&contract.document),
                 razao_social: contract.customer_name,
-                contrato_status: contract.status,
-                contrato_status_display: status::display(contract.status),
+                contrato_status: contract.status.code(),
+                contrato_status_display: contract.status.display(),
                 contrato_status_modo: contract.status_mode,
                 contrato_valor_aberto: Reais(summary.open_cents.unwrap_or(0)),
                 promessas_pagamento_mes: summary.promised,

@@ -11,6 +11,7 @@ use super::answers::{
 };
 use crate::domain::document;
 use crate::domain::invoice::{self, Charges};
+use crate::domain::states::InvoiceStatus;
 use crate::http::error::ApiError;
 use crate::store::contracts::{self, Contract};
 use crate::store::invoices::{self, InvoiceRow, Scope};
@@ -31,7 +32,7 @@ impl Ctx {
     pub fn charges(&self, inv: &InvoiceRow) -> Charges {
         let settings = &self.state.settings.fatura;
         match date(&inv.due_on) {
-            Some(due) if inv.status == "open" => invoice::corrected(
+            Some(due) if inv.status == InvoiceStatus::Open => invoice::corrected(
                 inv.amount_cents,
                 due,
                 self.today,
@@ -116,7 +117,14 @@ async fn fatura2via_for(
     contract: &Contract,
     scope: Scope<'_>,
 ) -> Result<Fatura2Via, ApiError> {
-    let (rows, _) = invoices::page(&ctx.state.store, scope, Some("open"), 0, MAX_LIMIT).await?;
+    let (rows, _) = invoices::page(
+        &ctx.state.store,
+        scope,
+        Some(InvoiceStatus::Open),
+        0,
+        MAX_LIMIT,
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(Fatura2Via::NoInvoices(NoOpenInvoices {
             status: 0,
@@ -158,15 +166,6 @@ async fn fatura2via_for(
     }))
 }
 
-fn status_name(status: &str) -> &'static str {
-    match status {
-        "open" => "aberto",
-        "paid" => "pago",
-        "cancelled" => "cancelado",
-        _ => "desconhecido",
-    }
-}
-
 pub async fn titulos(ctx: &Ctx) -> Result<Value, ApiError> {
     answers::to_value(bills(ctx).await?)
 }
@@ -178,9 +177,9 @@ async fn bills(ctx: &Ctx) -> Result<Titulos, ApiError> {
         .map(|s| s.trim().to_ascii_lowercase())
     {
         None => None,
-        Some(s) if s == "abertos" => Some("open"),
-        Some(s) if s == "pagos" => Some("paid"),
-        Some(s) if s == "cancelados" => Some("cancelled"),
+        Some(s) if s == "abertos" => Some(InvoiceStatus::Open),
+        Some(s) if s == "pagos" => Some(InvoiceStatus::Paid),
+        Some(s) if s == "cancelados" => Some(InvoiceStatus::Cancelled),
         Some(_) => {
             return Err(ApiError::bad_request(
                 "Parâmetro 'status' inválido: use abertos, pagos ou cancelados.",
@@ -243,7 +242,7 @@ async fn bills(ctx: &Ctx) -> Result<Titulos, ApiError> {
                 cliente_contrato: inv.contract_id,
                 numero_documento: inv.document_number,
                 nosso_numero: inv.our_number,
-                status: status_name(&inv.status),
+                status: inv.status.label(),
                 valor: Reais(inv.amount_cents),
                 valor_corrigido: Reais(charges.total_cents),
                 valor_pago: inv.paid_cents.map(Reais),
@@ -294,7 +293,7 @@ async fn pix_code(ctx: &Ctx) -> Result<PagamentoPix, ApiError> {
     let Some(code) = inv.pix_payload.clone().filter(|p| !p.is_empty()) else {
         return Ok(refused("Fatura sem PIX"));
     };
-    if inv.status != "open" {
+    if inv.status != InvoiceStatus::Open {
         return Ok(refused("Fatura sem PIX"));
     }
     let charges = ctx.charges(&inv);
