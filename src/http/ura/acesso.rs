@@ -8,11 +8,11 @@ use super::answers::{self, Access, VerificaAcesso};
 use crate::domain::tempo;
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
+use crate::services::{self, protocols::TicketSpec};
 use crate::store::contracts::{self, Contract, Service};
 use crate::store::maintenances::{self, InForce};
-use crate::store::protocols::{self, Owner};
+use crate::store::protocols::Owner;
 use crate::store::radacct::OpenSession;
-use crate::store::tickets::{self, NewTicket};
 
 /// "Suporte - Sem Acesso": the ticket recording a caller told of a maintenance.
 const NO_ACCESS_TICKET_TYPE: i64 = 1;
@@ -236,7 +236,9 @@ async fn record_contact(
     status: i64,
 ) -> Result<String, ApiError> {
     let mut tx = ctx.state.store.write().await?;
-    let protocol = protocols::allocate(
+    let content =
+        format!("Verificação de acesso via URA: {msg} (status {status}, previsão {tempo})");
+    let protocol = services::protocols::open(
         &mut tx,
         ctx.now,
         ctx.today,
@@ -246,26 +248,19 @@ async fn record_contact(
             origin: "verificaacesso",
         },
         ctx.params.get("protocolo"),
-    )
-    .await?;
-    tickets::insert(
-        &mut tx,
-        NewTicket {
-            protocol: &protocol,
-            contract_id: contract.id,
+        Some(TicketSpec {
             type_id: NO_ACCESS_TICKET_TYPE,
             sector_id: Some(SUPPORT_SECTOR),
-            content: &format!(
-                "Verificação de acesso via URA: {msg} (status {status}, previsão {tempo})"
-            ),
+            content: &content,
             origin: "ura",
             caller: ctx.caller(),
             app_id: Some(ctx.app.id),
             agent_id: None,
-            now: ctx.now,
-        },
+            work_order_reason: None,
+        }),
     )
-    .await?;
+    .await?
+    .protocol;
     tx.commit().await?;
     Ok(protocol)
 }

@@ -5,9 +5,9 @@ use serde_json::Value;
 use super::Ctx;
 use super::answers::{self, Chamado};
 use crate::http::error::ApiError;
+use crate::services::{self, protocols::TicketSpec};
 use crate::store::catalogs;
-use crate::store::protocols::{self, Owner};
-use crate::store::tickets::{self, NewTicket};
+use crate::store::protocols::Owner;
 
 const DEFAULT_TYPE: i64 = 5;
 const DEFAULT_REASON: i64 = 40;
@@ -57,7 +57,7 @@ async fn answer(ctx: &Ctx) -> Result<Chamado, ApiError> {
         },
     };
 
-    let protocol = protocols::allocate(
+    let protocol = services::protocols::open(
         &mut tx,
         ctx.now,
         ctx.today,
@@ -67,13 +67,7 @@ async fn answer(ctx: &Ctx) -> Result<Chamado, ApiError> {
             origin: "chamado",
         },
         ctx.params.get("protocolo"),
-    )
-    .await?;
-    let ticket = tickets::insert(
-        &mut tx,
-        NewTicket {
-            protocol: &protocol,
-            contract_id: id,
+        Some(TicketSpec {
             type_id,
             sector_id,
             content: ctx.params.get("conteudo").unwrap_or(DEFAULT_CONTENT),
@@ -81,11 +75,11 @@ async fn answer(ctx: &Ctx) -> Result<Chamado, ApiError> {
             caller: ctx.caller(),
             app_id: Some(ctx.app.id),
             agent_id: None,
-            now: ctx.now,
-        },
+            work_order_reason: Some(reason_id),
+        }),
     )
-    .await?;
-    tickets::insert_work_order(&mut tx, ticket, reason_id, ctx.now).await?;
+    .await?
+    .protocol;
     tx.commit().await?;
     tracing::info!(
         "{} chamado aberto, protocolo {protocol}",

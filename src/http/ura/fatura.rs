@@ -10,10 +10,10 @@ use crate::domain::{boleto, invoice, money};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::notify::templates::{Customer, EmailContext, InvoiceView, Provider, SmsContext};
+use crate::services::{self, protocols::TicketSpec};
 use crate::store::contracts::{self, Invoice};
 use crate::store::messages::{self, NewMessage};
-use crate::store::protocols::{self, Owner};
-use crate::store::tickets::{self, NewTicket};
+use crate::store::protocols::Owner;
 
 /// "Financeiro - Outros".
 const INVOICE_TICKET_TYPE: i64 = 26;
@@ -158,7 +158,12 @@ async fn answer(ctx: &Ctx) -> Result<EnviaFatura, ApiError> {
         .join(",");
 
     let mut tx = store.write().await?;
-    let protocol = protocols::allocate(
+    let content = format!(
+        "Envio de segunda via por {} solicitado via URA ({} fatura(s))",
+        channel.name(),
+        invoices.len()
+    );
+    let protocol = services::protocols::open(
         &mut tx,
         ctx.now,
         ctx.today,
@@ -168,8 +173,19 @@ async fn answer(ctx: &Ctx) -> Result<EnviaFatura, ApiError> {
             origin: "enviafatura",
         },
         ctx.params.get("protocolo"),
+        Some(TicketSpec {
+            type_id: INVOICE_TICKET_TYPE,
+            sector_id: Some(FINANCE_SECTOR),
+            content: &content,
+            origin: "ura",
+            caller: ctx.caller(),
+            app_id: Some(ctx.app.id),
+            agent_id: None,
+            work_order_reason: None,
+        }),
     )
-    .await?;
+    .await?
+    .protocol;
     let hold = outbox::hold(settings.fatura.tempo_max);
     let message_id = messages::insert_claimed(
         &mut tx,
@@ -184,26 +200,6 @@ async fn answer(ctx: &Ctx) -> Result<EnviaFatura, ApiError> {
             protocol: &protocol,
             now: ctx.now,
             hold,
-        },
-    )
-    .await?;
-    tickets::insert(
-        &mut tx,
-        NewTicket {
-            protocol: &protocol,
-            contract_id: id,
-            type_id: INVOICE_TICKET_TYPE,
-            sector_id: Some(FINANCE_SECTOR),
-            content: &format!(
-                "Envio de segunda via por {} solicitado via URA ({} fatura(s))",
-                channel.name(),
-                invoices.len()
-            ),
-            origin: "ura",
-            caller: ctx.caller(),
-            app_id: Some(ctx.app.id),
-            agent_id: None,
-            now: ctx.now,
         },
     )
     .await?;

@@ -9,10 +9,10 @@ use super::Ctx;
 use super::answers::{self, LiberacaoPromessa, Unlock};
 use crate::domain::promise::{self, Decision, Facts, Policy};
 use crate::http::error::ApiError;
+use crate::services::protocols::TicketSpec;
 use crate::store::contracts;
 use crate::store::promises::{self, NewPromise};
-use crate::store::protocols::{self, Owner};
-use crate::store::tickets::{self, NewTicket};
+use crate::store::protocols::Owner;
 
 /// "Financeiro - Ativação de Contrato": the ticket that records an unlock.
 const UNLOCK_TICKET_TYPE: i64 = 28;
@@ -68,7 +68,16 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
     };
 
     let services = contracts::services(&mut tx, id).await?;
-    let protocol = protocols::allocate(
+    let mut msg = String::from("Liberação via URA -\n");
+    for s in &services {
+        msg.push_str(&format!("Serviço ID: {}, Login: {}\n", s.id, s.login));
+    }
+    msg.push_str("Motivo: Promessa de Pagamento\n");
+    let content = format!(
+        "{msg}Pagamento prometido para {}",
+        promised.format("%d/%m/%Y")
+    );
+    let protocol = crate::services::protocols::open(
         &mut tx,
         ctx.now,
         ctx.today,
@@ -78,8 +87,19 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
             origin: "liberacaopromessa",
         },
         ctx.params.get("protocolo"),
+        Some(TicketSpec {
+            type_id: UNLOCK_TICKET_TYPE,
+            sector_id: Some(FINANCE_SECTOR),
+            content: &content,
+            origin: "ura",
+            caller: ctx.caller(),
+            app_id: Some(ctx.app.id),
+            agent_id: None,
+            work_order_reason: None,
+        }),
     )
-    .await?;
+    .await?
+    .protocol;
     // The unlock lasts until the end of the last day of the promise, local time.
     let last_day = ctx.today + Days::new(u64::from(policy.days));
     let expires_at = ctx
@@ -120,30 +140,6 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
     // FreeRADIUS must see the unlock in the same transaction.
     crate::store::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
 
-    let mut msg = String::from("Liberação via URA -\n");
-    for s in &services {
-        msg.push_str(&format!("Serviço ID: {}, Login: {}\n", s.id, s.login));
-    }
-    msg.push_str("Motivo: Promessa de Pagamento\n");
-    tickets::insert(
-        &mut tx,
-        NewTicket {
-            protocol: &protocol,
-            contract_id: id,
-            type_id: UNLOCK_TICKET_TYPE,
-            sector_id: Some(FINANCE_SECTOR),
-            content: &format!(
-                "{msg}Pagamento prometido para {}",
-                promised.format("%d/%m/%Y")
-            ),
-            caller: ctx.caller(),
-            origin: "ura",
-            app_id: Some(ctx.app.id),
-            agent_id: None,
-            now: ctx.now,
-        },
-    )
-    .await?;
     tx.commit().await?;
     // The customer's equipment must re-authenticate to get its plan's profile: disconnect
     // its sessions, off the answer's path; a NAS that fails changes nothing in the answer.

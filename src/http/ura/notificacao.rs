@@ -6,10 +6,11 @@ use super::Ctx;
 use super::answers::{self, NotificacaoSistema, WithAgent};
 use crate::domain::document;
 use crate::http::error::ApiError;
+use crate::services;
 use crate::store::contracts;
 use crate::store::notifications::{self, NewNotification};
 use crate::store::painel::{self, EventKind};
-use crate::store::protocols::{self, Owner};
+use crate::store::protocols::Owner;
 
 pub async fn run(ctx: &Ctx) -> Result<Value, ApiError> {
     answers::to_value(answer(ctx).await?)
@@ -55,7 +56,7 @@ async fn answer(ctx: &Ctx) -> Result<NotificacaoSistema, ApiError> {
         }
     };
 
-    let protocol = protocols::allocate(
+    let protocol = services::protocols::open(
         &mut tx,
         ctx.now,
         ctx.today,
@@ -65,8 +66,10 @@ async fn answer(ctx: &Ctx) -> Result<NotificacaoSistema, ApiError> {
             origin: "notificacaosistema",
         },
         ctx.params.get("protocolo"),
+        None,
     )
-    .await?;
+    .await?
+    .protocol;
     let notification = notifications::insert(
         &mut tx,
         NewNotification {
