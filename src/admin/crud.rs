@@ -14,6 +14,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
+use crate::domain::paging::Page;
 use crate::domain::{money, payment_data};
 use crate::services::settle::{Settled, Settlement};
 use crate::store::radius;
@@ -123,13 +124,7 @@ pub async fn list(
     }
     .await;
     match result {
-        Ok((rows, total)) => ok(
-            StatusCode::OK,
-            json!({
-                "paginacao": { "offset": offset, "limit": limit, "parcial": rows.len(), "total": total },
-                "registros": rows,
-            }),
-        ),
+        Ok((rows, total)) => ok(StatusCode::OK, Page::new(offset, limit, total, rows)),
         Err(p) => problem(p),
     }
 }

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::domain::maintenance::{self, Changes, Coverage, Invalid, Maintenance, Reason};
+use crate::domain::paging::Page;
 use crate::store::maintenances::{self, Filter, WriteError};
 
 /// Why a request was not done, answered as `{"detail": ...}`.
@@ -170,7 +171,8 @@ pub async fn list(
                     filter.status = Some(maintenance::level("status", &json!(value))?);
                 }
                 "pop_id" => {
-                    filter.pop = Some(coverage_filter(&mut conn, key, value, Coverage::Pops).await?);
+                    filter.pop =
+                        Some(coverage_filter(&mut conn, key, value, Coverage::Pops).await?);
                 }
                 "elemento_id" => {
                     filter.element =
@@ -188,10 +190,7 @@ pub async fn list(
         }
         let (found, total) = maintenances::page(&mut conn, &filter, offset, limit).await?;
         let rows: Vec<Value> = found.iter().map(|m| shown(&state, m)).collect();
-        Ok(json!({
-            "paginacao": { "offset": offset, "limit": limit, "parcial": rows.len(), "total": total },
-            "registros": rows,
-        }))
+        Ok(serde_json::to_value(Page::new(offset, limit, total, rows)).unwrap_or_default())
     }
     .await;
     respond(StatusCode::OK, result)

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
 
+use crate::domain::paging::Page;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::audit::{self, Filter};
@@ -58,7 +58,7 @@ where
 }
 
 /// A JSON answer that is not cached.
-fn ok(status: StatusCode, body: Value) -> Response {
+fn ok(status: StatusCode, body: impl serde::Serialize) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -67,12 +67,18 @@ fn ok(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// The body of every refusal: `{"detail": ...}`.
+#[derive(serde::Serialize)]
+struct Detail<'a> {
+    detail: &'a str,
+}
+
 /// An error of the admin API: `{"detail": ...}`, naming the field when one is wrong.
 pub(crate) fn error(status: StatusCode, detail: &str) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({ "detail": detail })),
+        axum::Json(Detail { detail }),
     )
         .into_response()
 }
@@ -248,14 +254,7 @@ async fn audit_list(
         }
     }
     match audit::list(&state.store, &filter, offset, limit).await {
-        Ok((rows, total)) => {
-            let partial = rows.len();
-            let body: Value = json!({
-                "paginacao": { "offset": offset, "limit": limit, "parcial": partial, "total": total },
-                "registros": rows,
-            });
-            ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
-        }
+        Ok((rows, total)) => ok(StatusCode::OK, Page::new(offset, limit, total, rows)),
         Err(e) => db_error(e),
     }
 }

@@ -10,6 +10,7 @@ pub mod local_time;
 pub mod maintenance;
 pub mod money;
 pub mod name_fold;
+pub mod paging;
 pub mod payment_data;
 pub mod pix;
 pub mod promise;

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use serde_json::json;
+use serde::Serialize;
 
 use super::PainelState;
 use super::auth::{AgentPost, wants_json};
@@ -27,10 +27,26 @@ use crate::store::{catalogs, is_unavailable};
 /// Longest ticket text accepted from the console.
 const MAX_TEXT_CHARS: usize = 4000;
 
+/// What an action answers a script: the call's card as it now is.
+#[derive(Serialize)]
+struct ActionDone<'a> {
+    id: i64,
+    mensagem: &'a str,
+    protocolo: Option<&'a str>,
+    html: String,
+    aberta: bool,
+}
+
+/// A refusal, as JSON.
+#[derive(Serialize)]
+struct Detail<'a> {
+    detail: &'a str,
+}
+
 /// A refusal the agent can act on (409, 422), as JSON or as a page.
 fn refuse(state: &PainelState, headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     if wants_json(headers) {
-        let mut r = (status, Json(json!({ "detail": message }))).into_response();
+        let mut r = (status, Json(Detail { detail: message })).into_response();
         secure_headers(&mut r);
         r
     } else {
@@ -78,13 +94,13 @@ async fn done(
         }
         Err(e) => return failed(state, headers, e),
     };
-    let mut r = Json(json!({
-        "id": id,
-        "mensagem": message,
-        "protocolo": protocol,
-        "html": html,
-        "aberta": aberta,
-    }))
+    let mut r = Json(ActionDone {
+        id,
+        mensagem: message,
+        protocolo: protocol,
+        html,
+        aberta,
+    })
     .into_response();
     secure_headers(&mut r);
     r

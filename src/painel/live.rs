@@ -13,7 +13,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use futures_util::Stream;
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -149,6 +149,15 @@ async fn wait(live: &mut Live, at_most: Duration) {
     }
 }
 
+/// The `cartao` event's data: the card a call shows now.
+#[derive(Serialize)]
+struct CardEvent<'a> {
+    id: i64,
+    evento: &'a str,
+    aberta: bool,
+    html: String,
+}
+
 /// The card an event changed, as this agent sees it; None when the call is not for them.
 async fn card_event(live: &Live, event: &painel::Event) -> Result<Option<Event>, sqlx::Error> {
     let state = &live.state;
@@ -160,16 +169,16 @@ async fn card_event(live: &Live, event: &painel::Event) -> Result<Option<Event>,
     }
     let catalogs = card::catalogs(state).await?;
     let html = card_html(state, &call, &live.session, &catalogs).await?;
-    let data = json!({
-        "id": call.id,
-        "evento": event.kind,
-        "aberta": call.handled_at.is_none(),
-        "html": html,
-    });
+    let data = CardEvent {
+        id: call.id,
+        evento: &event.kind,
+        aberta: call.handled_at.is_none(),
+        html,
+    };
     Ok(Some(
         Event::default()
             .id(event.id.to_string())
             .event("cartao")
-            .data(data.to_string()),
+            .data(serde_json::to_string(&data).unwrap_or_default()),
     ))
 }

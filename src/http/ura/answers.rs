@@ -112,14 +112,7 @@ pub struct ContractOutcome {
     pub protocolo: Option<String>,
 }
 
-/// `offset`, `limit`, quantos vieram nesta página (`parcial`) e quantos há (`total`).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct Paginacao {
-    pub offset: i64,
-    pub limit: i64,
-    pub parcial: usize,
-    pub total: i64,
-}
+pub use crate::domain::paging::Paginacao;
 
 // ---- consultacliente ----
 
