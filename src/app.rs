@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::admin::AdminState;
 use crate::http::limits::Limits;
@@ -28,7 +29,9 @@ use crate::notify::templates::Templates;
 use crate::observe::audit::{Entry, Recorder};
 use crate::observe::metrics::Metrics;
 use crate::painel::PainelState;
+use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
+use crate::services::settle::Settlement;
 use crate::services::promise_expiry::PromiseExpiry;
 use crate::settings::Settings;
 use crate::store::health::DbHealth;
@@ -119,7 +122,7 @@ impl AppState {
             store: store.clone(),
             settings: settings.clone(),
             tz,
-            templates,
+            templates: templates.clone(),
             links,
             document,
             sessions: sessions.clone(),
@@ -132,10 +135,28 @@ impl AppState {
             audit,
             app_seen: Mutex::new(HashMap::new()),
         });
+        let line = LineControl {
+            store: store.clone(),
+            radius: settings.radius.clone(),
+            nas: nas.clone(),
+            outbox: outbox.clone(),
+            templates: templates.clone(),
+            metrics: metrics.clone(),
+            provider_name: settings.provedor.nome.clone(),
+            effects: TaskTracker::new(),
+        };
+        let settlement = Settlement {
+            store: store.clone(),
+            line: line.clone(),
+            tz,
+            min_cents: 0,
+            notify_restored: false,
+        };
         let admin = Arc::new(AdminState {
             store: store.clone(),
             settings: settings.clone(),
             tz,
+            settlement,
         });
         let painel = Arc::new(PainelState::new(
             store.clone(),

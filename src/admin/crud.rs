@@ -16,11 +16,12 @@ use serde_json::{Map, Value, json};
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::domain::paging::Page;
 use crate::domain::{money, payment_data};
-use crate::services::settle::{Settled, Settlement};
+use crate::services::settle::Settled;
 use crate::store::radius;
 use crate::store::resource::{self, Field, Kind, Problem, Resource, Val, field_error};
 use crate::store::resources::{self, CONTRACTS, CUSTOMERS, INVOICES, PLANS, SERVICES};
-use crate::store::{Conn, admin_hooks, ts};
+use crate::domain::states::{ContractStatus, StatusReason};
+use crate::store::{Conn, admin_hooks, dunning, ts};
 
 /// A refusal, answered as `{"detail": ...}` by the handler.
 struct Reject(StatusCode, String);
@@ -233,7 +234,8 @@ async fn write(
         Err(r) => return r.answer(),
     };
     let creating = id.is_none();
-    let result = write_in_tx(&state, resource, id, &body).await;
+    let actor = format!("admin:{who}");
+    let result = write_in_tx(&state, resource, id, &body, &actor).await;
     match result {
         Ok(Some((id, row))) => {
             tracing::info!(admin = %who, recurso = resource.path, id, "admin: registro gravado");
@@ -254,6 +256,7 @@ async fn write_in_tx(
     resource: &'static Resource,
     id: Option<i64>,
     body: &Map<String, Value>,
+    actor: &str,
 ) -> Result<Option<(i64, Map<String, Value>)>, Problem> {
     let creating = id.is_none();
     let postgres = state.store.backend == crate::store::Backend::Postgres;
@@ -321,10 +324,55 @@ async fn write_in_tx(
     if let Some(contacts) = contacts {
         admin_hooks::replace_contacts(&mut tx, id, &contacts).await?;
     }
+    if std::ptr::eq(resource, &CONTRACTS) {
+        record_manual_status(&mut tx, id, before.as_ref(), &values, actor).await?;
+    }
     provision(state, &mut tx, resource, id, before.as_ref(), old_login).await?;
     let row = read_one(&mut tx, resource, id).await?;
     tx.commit().await?;
     Ok(row.map(|r| (id, r)))
+}
+
+/// A status the operator changed is a manual one: a payment does not lift it. The change is
+/// recorded with who made it.
+async fn record_manual_status(
+    conn: &mut Conn,
+    id: i64,
+    before: Option<&Map<String, Value>>,
+    values: &[(&'static Field, Val)],
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    let Some(Val::Int(new)) = values
+        .iter()
+        .find(|(f, _)| f.json == "status")
+        .map(|(_, v)| v)
+    else {
+        return Ok(());
+    };
+    let Ok(to) = ContractStatus::from_code(*new) else {
+        return Ok(());
+    };
+    let from = before
+        .and_then(|b| b.get("status"))
+        .and_then(Value::as_i64)
+        .and_then(|s| ContractStatus::from_code(s).ok());
+    if from == Some(to) {
+        return Ok(());
+    }
+    dunning::set_reason(conn, id, Some(StatusReason::Manual)).await?;
+    dunning::record_change(
+        conn,
+        dunning::NewChange {
+            contract_id: id,
+            from: from.unwrap_or(to),
+            to,
+            reason: StatusReason::Manual,
+            protocol: None,
+            actor,
+            now: Utc::now(),
+        },
+    )
+    .await
 }
 
 fn field(resource: &'static Resource, json: &str) -> &'static Field {
@@ -524,7 +572,7 @@ fn parse_contacts(v: &Value) -> Result<Vec<(&'static str, String)>, Problem> {
 /// and `.../cancelar` (`data`): only an open invoice.
 pub async fn settle(
     State(state): State<Arc<AdminState>>,
-    _admin: AdminToken,
+    admin: AdminToken,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
@@ -566,9 +614,8 @@ pub async fn settle(
             },
             None => today,
         };
-        let settlement = Settlement {
-            store: state.store.clone(),
-        };
+        let settlement = &state.settlement;
+        let actor = format!("admin:{}", admin.name);
         let settled = if paying {
             let value_field = resource::Field::new("valor", "x", Kind::Money);
             let paid = match body.get("valor") {
@@ -579,21 +626,21 @@ pub async fn settle(
                 None => None,
             };
             drop(conn);
-            let settled = settlement.pay(id, &date, paid).await?;
-            if settled == Settled::Done {
+            let settled = settlement.pay(id, &date, paid, &actor).await?;
+            if matches!(settled, Settled::Done(_)) {
                 tracing::info!(fatura = id, valor = ?paid.map(money::brl), "admin: fatura paga");
             }
             settled
         } else {
             drop(conn);
             let settled = settlement.cancel(id, &date).await?;
-            if settled == Settled::Done {
+            if matches!(settled, Settled::Done(_)) {
                 tracing::info!(fatura = id, "admin: fatura cancelada");
             }
             settled
         };
         match settled {
-            Settled::Done => {}
+            Settled::Done(_) => {}
             Settled::NotFound => return Ok(None),
             Settled::AlreadyPaid => {
                 return Err(field_error("status", "a fatura já está paga."));

@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::paging::Page;
+use crate::services::settle::Settlement;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::audit::{self, Filter};
@@ -100,6 +101,8 @@ pub struct AdminState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub tz: Tz,
+    /// Invoices paid or cancelled (and the line given back).
+    pub settlement: Settlement,
 }
 
 impl AdminState {

@@ -1,6 +1,8 @@
 //! Message templates (minijinja), in Portuguese. The defaults are built in; an operator edits
 //! them by putting files of the same names in `fatura.templates` (`assunto.txt`,
-//! `corpo.txt`, `corpo.html`, `sms.txt`).
+//! `corpo.txt`, `corpo.html`, `sms.txt`; the dunning notice `aviso_assunto.txt`, `aviso.txt`,
+//! `aviso_sms.txt`; the restored access `restabelecido_assunto.txt`, `restabelecido.txt`,
+//! `restabelecido_sms.txt`).
 
 use std::path::Path;
 
@@ -21,6 +23,27 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/fatura/corpo.html"),
     ),
     ("sms.txt", include_str!("../../templates/fatura/sms.txt")),
+    (
+        "aviso_assunto.txt",
+        include_str!("../../templates/cobranca/aviso_assunto.txt"),
+    ),
+    ("aviso.txt", include_str!("../../templates/cobranca/aviso.txt")),
+    (
+        "aviso_sms.txt",
+        include_str!("../../templates/cobranca/aviso_sms.txt"),
+    ),
+    (
+        "restabelecido_assunto.txt",
+        include_str!("../../templates/cobranca/restabelecido_assunto.txt"),
+    ),
+    (
+        "restabelecido.txt",
+        include_str!("../../templates/cobranca/restabelecido.txt"),
+    ),
+    (
+        "restabelecido_sms.txt",
+        include_str!("../../templates/cobranca/restabelecido_sms.txt"),
+    ),
 ];
 
 pub struct Templates {
@@ -67,6 +90,39 @@ pub struct SmsContext {
     pub fatura: InvoiceView,
 }
 
+/// The notice before a dunning step.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeContext {
+    pub provedor: Provider,
+    pub cliente: Customer,
+    pub contrato: i64,
+    /// `redução de velocidade` or `suspensão`.
+    pub etapa: String,
+    /// The overdue amount, Brazilian format.
+    pub valor: String,
+    /// The oldest overdue invoice's due date, `dd/mm/aaaa`.
+    pub vencimento: String,
+    /// The first day the step may happen, `dd/mm/aaaa`.
+    pub data_prevista: String,
+    pub protocolo: String,
+}
+
+/// The access given back after a payment.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoredContext {
+    pub provedor: Provider,
+    pub cliente: Customer,
+    pub contrato: i64,
+    pub protocolo: String,
+}
+
+/// A notice as the outbox sends it.
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub sms: String,
+}
+
 pub struct Email {
     pub subject: String,
     pub text: String,
@@ -103,6 +159,17 @@ impl Templates {
             subject: render("assunto.txt")?.trim().to_string(),
             text: render("corpo.txt")?,
             html: render("corpo.html")?,
+        })
+    }
+
+    /// A message by name prefix (`aviso`, `restabelecido`): subject, e-mail text, SMS line.
+    pub fn message(&self, prefix: &str, ctx: &impl Serialize) -> Result<Message, minijinja::Error> {
+        let render = |name: String| self.env.get_template(&name)?.render(ctx);
+        let sms = render(format!("{prefix}_sms.txt"))?;
+        Ok(Message {
+            subject: render(format!("{prefix}_assunto.txt"))?.trim().to_string(),
+            text: render(format!("{prefix}.txt"))?,
+            sms: sms.split_whitespace().collect::<Vec<_>>().join(" "),
         })
     }
 

@@ -37,6 +37,12 @@ struct Origin {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LineChange {
+    status: String,
+    motivo: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NasLabel {
     nas: String,
 }
@@ -53,6 +59,7 @@ pub struct Metrics {
     functions: Family<FunctionStatus, Counter>,
     unlocks: Counter,
     tickets: Family<Origin, Counter>,
+    line_changes: Family<LineChange, Counter>,
     audit_dropped: Counter,
     outbox: Family<OutboxStatus, Gauge>,
     nas_up: Family<NasLabel, Gauge>,
@@ -71,6 +78,7 @@ impl Default for Metrics {
         let functions = Family::<FunctionStatus, Counter>::default();
         let unlocks = Counter::default();
         let tickets = Family::<Origin, Counter>::default();
+        let line_changes = Family::<LineChange, Counter>::default();
         let audit_dropped = Counter::default();
         let outbox = Family::<OutboxStatus, Gauge>::default();
         let nas_up = Family::<NasLabel, Gauge>::default();
@@ -101,6 +109,12 @@ impl Default for Metrics {
             tickets.clone(),
         );
         registry.register(
+            "contrato_mudancas",
+            "Mudanças de status de contrato pela cobrança: bloqueios, reduções e \
+             restabelecimentos, pelo status novo e pelo motivo",
+            line_changes.clone(),
+        );
+        registry.register(
             "auditoria_descartada",
             "Registros de auditoria descartados por fila cheia",
             audit_dropped.clone(),
@@ -127,6 +141,7 @@ impl Default for Metrics {
             functions,
             unlocks,
             tickets,
+            line_changes,
             audit_dropped,
             outbox,
             nas_up,
@@ -159,6 +174,16 @@ impl Metrics {
         self.tickets
             .get_or_create(&Origin {
                 origem: origin.to_string(),
+            })
+            .inc();
+    }
+
+    /// A contract's status changed by the money loop (`status`: the new one's name).
+    pub fn line_changed(&self, status: &str, reason: &str) {
+        self.line_changes
+            .get_or_create(&LineChange {
+                status: status.to_string(),
+                motivo: reason.to_string(),
             })
             .inc();
     }

@@ -7,3 +7,4 @@ pub mod nas_health;
 pub mod promise_expiry;
 pub mod protocols;
 pub mod settle;
+pub mod line;

@@ -5,11 +5,11 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 
-use crate::domain::states::PromiseState;
+use crate::domain::states::{ContractStatus, PromiseState, StatusReason};
 use crate::network::nas::NasClient;
 use crate::settings::RadiusSettings;
 use crate::store::promises;
-use crate::store::{Store, contracts, invoices, radius};
+use crate::store::{Store, contracts, dunning, invoices, radius};
 
 /// Promises resolved per run at most; the next run takes the rest.
 const BATCH: i64 = 500;
@@ -60,10 +60,24 @@ impl PromiseExpiry {
                     due.contract_id,
                     due.previous_status,
                     due.previous_mode,
+                    due.previous_reason,
                 )
                 .await?;
             if reverted {
                 radius::provision_contract(&mut tx, &self.radius, due.contract_id).await?;
+                dunning::record_change(
+                    &mut tx,
+                    dunning::NewChange {
+                        contract_id: due.contract_id,
+                        from: ContractStatus::Active,
+                        to: due.previous_status,
+                        reason: StatusReason::Promise,
+                        protocol: None,
+                        actor: "promessa vencida",
+                        now,
+                    },
+                )
+                .await?;
             }
             tx.commit().await?;
             if reverted {

@@ -1,14 +1,25 @@
 //! Settling an invoice: paid (with the date and amount the payer reports) or cancelled. Only
 //! an open invoice changes, and only once: the change is conditional on the stored status,
 //! so two settlements racing on one invoice leave exactly one winner.
+//!
+//! Every way an invoice becomes paid goes through `pay`: when its contract was blocked or
+//! reduced for debt and no overdue debt (at or above `cobranca.valor_minimo`) is left, the
+//! same transaction gives the line back (`Ativo`, FreeRADIUS rows, protocol, history); after
+//! the commit the equipment is disconnected to re-authenticate and the customer is told.
 
-use crate::domain::states::InvoiceStatus;
-use crate::store::{Store, invoices};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::line::{Change, Changed, LineControl};
+use crate::domain::states::{ContractStatus, InvoiceStatus, StatusReason};
+use crate::notify::templates::RestoredContext;
+use crate::store::{Store, dunning, invoices};
 
 /// What became of the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
-    Done,
+    /// Done; with the change that gave the line back, when there was one.
+    Done(Option<Changed>),
     NotFound,
     AlreadyPaid,
     AlreadyCancelled,
@@ -17,18 +28,27 @@ pub enum Settled {
 #[derive(Clone)]
 pub struct Settlement {
     pub store: Store,
+    pub line: LineControl,
+    pub tz: Tz,
+    /// Overdue debts below this (centavos) do not keep a line blocked.
+    pub min_cents: i64,
+    /// Whether the customer is told that the access is back (`acesso_restabelecido`).
+    pub notify_restored: bool,
 }
 
 impl Settlement {
     /// Pays the invoice on `date` (`YYYY-MM-DD`) with `paid_cents` (None: its amount).
+    /// `actor` names who paid (`admin:NAME`, `retorno`, `pix`...).
     pub async fn pay(
         &self,
         id: i64,
         date: &str,
         paid_cents: Option<i64>,
+        actor: &str,
     ) -> Result<Settled, sqlx::Error> {
+        let now = Utc::now();
         let mut tx = self.store.write().await?;
-        let Some((status, amount)) = invoices::status_and_amount(&mut tx, id).await? else {
+        let Some((status, amount, contract_id)) = invoices::settle_row(&mut tx, id).await? else {
             return Ok(Settled::NotFound);
         };
         if status != InvoiceStatus::Open {
@@ -38,14 +58,23 @@ impl Settlement {
             drop(tx);
             return self.lost(id).await;
         }
+        let restored = self.restore_in(&mut tx, contract_id, actor, now).await?;
+        let messages = match &restored {
+            Some(changed) if self.notify_restored => self.queue_restored(&mut tx, changed, now).await?,
+            _ => Vec::new(),
+        };
         tx.commit().await?;
-        Ok(Settled::Done)
+        if let Some(changed) = &restored {
+            self.line.committed(changed);
+            self.line.deliver(messages);
+        }
+        Ok(Settled::Done(restored))
     }
 
     /// Cancels the invoice on `date` (`YYYY-MM-DD`).
     pub async fn cancel(&self, id: i64, date: &str) -> Result<Settled, sqlx::Error> {
         let mut tx = self.store.write().await?;
-        let Some((status, _)) = invoices::status_and_amount(&mut tx, id).await? else {
+        let Some((status, _, _)) = invoices::settle_row(&mut tx, id).await? else {
             return Ok(Settled::NotFound);
         };
         if status != InvoiceStatus::Open {
@@ -56,14 +85,83 @@ impl Settlement {
             return self.lost(id).await;
         }
         tx.commit().await?;
-        Ok(Settled::Done)
+        Ok(Settled::Done(None))
+    }
+
+    /// In the payment's transaction: gives the line back when the contract was blocked or
+    /// reduced for debt and no overdue debt is left. The contract row is locked first, so two
+    /// payments of its last invoices arriving at once restore it once.
+    async fn restore_in(
+        &self,
+        tx: &mut crate::store::Conn,
+        contract_id: i64,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Changed>, sqlx::Error> {
+        let Some((status, reason)) = dunning::lock_status(tx, self.store.backend, contract_id).await?
+        else {
+            return Ok(None);
+        };
+        let blocked = matches!(status, ContractStatus::Suspended | ContractStatus::ReducedSpeed);
+        if !blocked || reason != Some(StatusReason::Debt) {
+            return Ok(None);
+        }
+        let today = now.with_timezone(&self.tz).date_naive();
+        let (_, overdue) = dunning::overdue(tx, contract_id, today).await?;
+        if overdue > 0 && overdue >= self.min_cents {
+            return Ok(None);
+        }
+        let customer_id = invoices::customer_of_contract(tx, contract_id).await?;
+        let actor = format!("pagamento:{actor}");
+        self.line
+            .change(
+                tx,
+                Change {
+                    contract_id,
+                    customer_id,
+                    from: status,
+                    to: ContractStatus::Active,
+                    reason: StatusReason::Payment,
+                    actor: &actor,
+                    origin: "pagamento",
+                    now,
+                    today,
+                },
+            )
+            .await
+    }
+
+    async fn queue_restored(
+        &self,
+        tx: &mut crate::store::Conn,
+        changed: &Changed,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        let name = invoices::customer_name(tx, changed.customer_id).await?;
+        let context = RestoredContext {
+            provedor: self.line.provider(),
+            cliente: LineControl::customer(&name),
+            contrato: changed.contract_id,
+            protocolo: changed.protocol.clone(),
+        };
+        self.line
+            .queue_message(
+                tx,
+                changed.contract_id,
+                changed.customer_id,
+                "restabelecido",
+                &context,
+                &changed.protocol,
+                now,
+            )
+            .await
     }
 
     /// The race was lost: what the winner made of the invoice.
     async fn lost(&self, id: i64) -> Result<Settled, sqlx::Error> {
         let mut conn = self.store.acquire().await?;
-        Ok(match invoices::status_and_amount(&mut conn, id).await? {
-            Some((status, _)) => already(status),
+        Ok(match invoices::settle_row(&mut conn, id).await? {
+            Some((status, _, _)) => already(status),
             None => Settled::NotFound,
         })
     }

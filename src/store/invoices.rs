@@ -111,14 +111,30 @@ pub async fn overdue_count(
     .await
 }
 
-/// An invoice's stored status and amount, locked for the transaction's writer.
-pub async fn status_and_amount(
+/// An invoice's stored status, amount and contract.
+pub async fn settle_row(
     conn: &mut super::Conn,
     id: i64,
-) -> Result<Option<(InvoiceStatus, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, amount_cents FROM invoices WHERE id = $1")
+) -> Result<Option<(InvoiceStatus, i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, amount_cents, contract_id FROM invoices WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
+        .await
+}
+
+/// The customer of a contract.
+pub async fn customer_of_contract(conn: &mut super::Conn, contract_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT customer_id FROM contracts WHERE id = $1")
+        .bind(contract_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// A customer's name.
+pub async fn customer_name(conn: &mut super::Conn, customer_id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_one(conn)
         .await
 }
 

@@ -1,6 +1,6 @@
 //! Payment promises and the unlock they grant.
 
-use crate::domain::states::{ContractStatus, PromiseState};
+use crate::domain::states::{ContractStatus, PromiseState, StatusReason};
 use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -57,13 +57,29 @@ pub async fn insert(conn: &mut Conn, p: NewPromise<'_>) -> Result<i64, sqlx::Err
     .await
 }
 
-/// Puts the contract back in service: active, set automatically (mode 1), services enabled.
-pub async fn unlock_contract(conn: &mut Conn, contract_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE contracts SET status = $1, status_mode = 1 WHERE id = $2")
-        .bind(ContractStatus::Active)
-        .bind(contract_id)
-        .execute(&mut *conn)
-        .await?;
+/// Puts the contract back in service: active, set automatically (mode 1), for the promise,
+/// services enabled. The reason the contract had is kept with the promise, for its expiry.
+pub async fn unlock_contract(
+    conn: &mut Conn,
+    contract_id: i64,
+    promise_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE promises SET previous_reason = \
+         (SELECT status_reason FROM contracts WHERE id = $1) WHERE id = $2",
+    )
+    .bind(contract_id)
+    .bind(promise_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE contracts SET status = $1, status_mode = 1, status_reason = $2 WHERE id = $3",
+    )
+    .bind(ContractStatus::Active)
+    .bind(StatusReason::Promise)
+    .bind(contract_id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("UPDATE internet_services SET enabled = 1 WHERE contract_id = $1")
         .bind(contract_id)
         .execute(&mut *conn)
@@ -92,6 +108,7 @@ pub struct DuePromise {
     pub contract_id: i64,
     pub previous_status: ContractStatus,
     pub previous_mode: i64,
+    pub previous_reason: Option<StatusReason>,
 }
 
 /// Active promises whose expiry has passed, oldest first.
@@ -101,7 +118,7 @@ pub async fn due(
     limit: i64,
 ) -> Result<Vec<DuePromise>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, contract_id, previous_status, previous_mode FROM promises \
+        "SELECT id, contract_id, previous_status, previous_mode, previous_reason FROM promises \
          WHERE state = $1 AND expires_at <= $2 ORDER BY expires_at, id LIMIT $3",
     )
     .bind(PromiseState::Active)
@@ -156,13 +173,15 @@ pub async fn revert_contract(
     contract_id: i64,
     previous_status: ContractStatus,
     previous_mode: i64,
+    previous_reason: Option<StatusReason>,
 ) -> Result<bool, sqlx::Error> {
     let reverted = sqlx::query(
-        "UPDATE contracts SET status = $1, status_mode = $2 \
-         WHERE id = $3 AND status = $4 AND status_mode = 1",
+        "UPDATE contracts SET status = $1, status_mode = $2, status_reason = $3 \
+         WHERE id = $4 AND status = $5 AND status_mode = 1",
     )
     .bind(previous_status)
     .bind(previous_mode)
+    .bind(previous_reason)
     .bind(contract_id)
     .bind(ContractStatus::Active)
     .execute(&mut *conn)

@@ -63,9 +63,19 @@ pub static CONTRACTS: Resource = Resource {
         Field::new("pop_id", "pop_id", reference("pops", "POP")).filter(),
         Field::new("vencimento_dia", "due_day", Kind::Int { min: 1, max: 31 }),
         Field::new("endereco", "address", Kind::Text { max: 500 }),
+        Field::new("isento_bloqueio", "block_exempt", Kind::Bool),
+        Field::new("motivo_status", "status_reason", Kind::Enum(STATUS_REASON)).read_only(),
         Field::new("criado_em", "created_at", Kind::Timestamp).read_only(),
     ],
 };
+
+/// Why a contract is in its status (`contracts.status_reason`), as written by the server.
+const STATUS_REASON: &[(&str, &str)] = &[
+    ("debito", "debito"),
+    ("promessa", "promessa"),
+    ("manual", "manual"),
+    ("pagamento", "pagamento"),
+];
 
 pub static SERVICES: Resource = Resource {
     path: "servicos",
@@ -125,6 +135,16 @@ pub static PLANS: Resource = Resource {
         .required(),
         Field::new("preco", "price_cents", Kind::Money).required(),
         Field::new("grupo_radius", "radius_group", Kind::Text { max: 64 }).required(),
+        Field::new(
+            "dias_reducao",
+            "reduce_after_days",
+            Kind::Int { min: 0, max: 3650 },
+        ),
+        Field::new(
+            "dias_bloqueio",
+            "block_after_days",
+            Kind::Int { min: 0, max: 3650 },
+        ),
     ],
 };
 

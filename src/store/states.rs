@@ -10,7 +10,8 @@ use sqlx::error::BoxDynError;
 use sqlx::{Any, Database, Decode, Encode, Type};
 
 use crate::domain::states::{
-    ContractStatus, InvoiceStatus, MessageStatus, NotificationState, PromiseState, TicketStatus,
+    ContractStatus, InvoiceStatus, MessageStatus, NotificationState, PromiseState, StatusReason,
+    TicketStatus,
 };
 
 /// States stored as text.
@@ -62,6 +63,7 @@ stored_as_text!(
     PromiseState,
     MessageStatus,
     NotificationState,
+    StatusReason,
 );
 
 // The contract status is stored as its number.

@@ -8,6 +8,7 @@ mod invoice;
 mod message;
 mod notification;
 mod promise;
+mod reason;
 mod ticket;
 
 pub use contract::ContractStatus;
@@ -15,6 +16,7 @@ pub use invoice::InvoiceStatus;
 pub use message::MessageStatus;
 pub use notification::NotificationState;
 pub use promise::PromiseState;
+pub use reason::StatusReason;
 pub use ticket::TicketStatus;
 
 /// A stored value that names no known state (a row written by hand or by a newer version):

@@ -136,7 +136,20 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
         }
         Err(e) => return Err(e.into()),
     };
-    promises::unlock_contract(&mut tx, id).await?;
+    promises::unlock_contract(&mut tx, id, promise_id).await?;
+    crate::store::dunning::record_change(
+        &mut tx,
+        crate::store::dunning::NewChange {
+            contract_id: id,
+            from: contract.status,
+            to: crate::domain::states::ContractStatus::Active,
+            reason: crate::domain::states::StatusReason::Promise,
+            protocol: Some(&protocol),
+            actor: &format!("ura:{}", ctx.app.name),
+            now: ctx.now,
+        },
+    )
+    .await?;
     // FreeRADIUS must see the unlock in the same transaction.
     crate::store::radius::provision_contract(&mut tx, &ctx.state.settings.radius, id).await?;
 

@@ -1,0 +1,317 @@
+//! The dunning run (`cobranca`): every contract with overdue invoices is looked at with the
+//! provider's rule (`domain::dunning`): a notice goes out before each step (through the
+//! outbox, with its protocol, recorded on the contract), then the step (reduced speed,
+//! suspension) is applied with its FreeRADIUS rows, protocol and history, each contract in a
+//! transaction of its own. A run killed in the middle leaves every contract either changed
+//! with its rows or untouched, and the next run finishes the work. `simulate` changes nothing.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::line::{Change, LineControl};
+use crate::domain::dunning::{self, Action, Decision, Facts, Rule, Step};
+use crate::domain::money;
+use crate::domain::states::{ContractStatus, StatusReason};
+use crate::notify::templates::NoticeContext;
+use crate::store::dunning::{self as rows, Candidate};
+use crate::store::protocols::Owner;
+
+/// Contracts read per query.
+const PAGE: i64 = 1000;
+
+/// One contract of the run's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub contrato: i64,
+    pub cliente: String,
+    /// The oldest overdue invoice's due date (`YYYY-MM-DD`).
+    pub fatura_mais_antiga: String,
+    pub dias: i64,
+    /// The overdue amount, in reais.
+    pub valor: serde_json::Value,
+    /// What was done (or, simulating, would be): `aviso de suspensão`, `suspensão`...
+    pub acao: String,
+    /// Whether the action changed anything (false when simulating or waiting).
+    pub executada: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocolo: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Dunning {
+    pub line: LineControl,
+    /// None: blocking for debt is off (`cobranca.ativo = false`).
+    pub rule: Option<Rule>,
+    pub tz: Tz,
+}
+
+impl Dunning {
+    /// Runs the rule once over every contract with overdue invoices.
+    pub async fn run(&self, simulate: bool) -> Result<Vec<Line>, sqlx::Error> {
+        let Some(rule) = &self.rule else {
+            return Ok(Vec::new());
+        };
+        let now = Utc::now();
+        let local = now.with_timezone(&self.tz).naive_local();
+        let today = local.date();
+        let mut report = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = rows::candidates(&self.line.store, today, now, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.contract_id;
+            for candidate in page {
+                let facts = facts(&candidate);
+                let decision = dunning::decide(rule, &facts, local);
+                if let Some(line) = self
+                    .act(rule, &candidate, &decision, simulate, now, today)
+                    .await?
+                {
+                    report.push(line);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn act(
+        &self,
+        rule: &Rule,
+        c: &Candidate,
+        decision: &Decision,
+        simulate: bool,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Option<Line>, sqlx::Error> {
+        let line = |acao: String, executada: bool, protocolo: Option<String>| Line {
+            contrato: c.contract_id,
+            cliente: c.customer_name.clone(),
+            fatura_mais_antiga: c.oldest_due.clone(),
+            dias: decision.days_overdue,
+            valor: money::reais(c.overdue_cents),
+            acao,
+            executada,
+            protocolo,
+        };
+        match &decision.action {
+            Action::Nothing(why) => Ok(why
+                .worth_reporting()
+                .then(|| line(format!("nenhuma: {}", why.label()), false, None))),
+            Action::Notify(step) => {
+                let label = format!("aviso de {}", step_label(*step));
+                if simulate {
+                    return Ok(Some(line(label, false, None)));
+                }
+                let protocol = self.notify(rule, c, *step, now, today).await?;
+                let done = protocol.is_some();
+                Ok(Some(line(label, done, protocol)))
+            }
+            Action::Apply(step) => {
+                let label = step_label(*step).to_string();
+                if simulate {
+                    return Ok(Some(line(label, false, None)));
+                }
+                let protocol = self.apply(rule, c, *step, now, today).await?;
+                let done = protocol.is_some();
+                Ok(Some(line(label, done, protocol)))
+            }
+        }
+    }
+
+    /// Sends the notice of a step: protocol, messages and the notice's record in one
+    /// transaction; delivered after the commit. None when nothing was left to notify.
+    async fn notify(
+        &self,
+        rule: &Rule,
+        c: &Candidate,
+        step: Step,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let store = &self.line.store;
+        let mut tx = store.write().await?;
+        let Some((status, _)) = rows::lock_status(&mut tx, store.backend, c.contract_id).await?
+        else {
+            return Ok(None);
+        };
+        let (oldest, overdue) = rows::overdue(&mut tx, c.contract_id, today).await?;
+        if status != c.status || overdue < rule.min_cents.max(1) {
+            return Ok(None);
+        }
+        let oldest = oldest.unwrap_or_else(|| c.oldest_due.clone());
+        let opened = super::protocols::open(
+            &mut tx,
+            now,
+            today,
+            Owner {
+                contract_id: Some(c.contract_id),
+                customer_id: c.customer_id,
+                origin: "cobranca_aviso",
+            },
+            None,
+            None,
+        )
+        .await?;
+        if !rows::record_notice(
+            &mut tx,
+            c.contract_id,
+            step.as_str(),
+            &oldest,
+            today,
+            &opened.protocol,
+            now,
+        )
+        .await?
+        {
+            // Another process sent it: this transaction goes, protocol and all.
+            return Ok(None);
+        }
+        let context = NoticeContext {
+            provedor: self.line.provider(),
+            cliente: LineControl::customer(&c.customer_name),
+            contrato: c.contract_id,
+            etapa: step_label(step).to_string(),
+            valor: money::brl(overdue),
+            vencimento: br_date(&oldest),
+            data_prevista: first_day(rule, c, step, &oldest, today),
+            protocolo: opened.protocol.clone(),
+        };
+        let messages = self
+            .line
+            .queue_message(
+                &mut tx,
+                c.contract_id,
+                c.customer_id,
+                "aviso",
+                &context,
+                &opened.protocol,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            contrato = c.contract_id,
+            etapa = step.as_str(),
+            protocolo = %opened.protocol,
+            mensagens = messages.len(),
+            "aviso de cobrança registrado"
+        );
+        self.line.deliver(messages);
+        Ok(Some(opened.protocol))
+    }
+
+    /// Applies a step: status, FreeRADIUS rows, protocol and history in one transaction;
+    /// after the commit the equipment re-authenticates. None when the contract changed
+    /// meanwhile (paid, suspended by hand...).
+    async fn apply(
+        &self,
+        rule: &Rule,
+        c: &Candidate,
+        step: Step,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let store = &self.line.store;
+        let mut tx = store.write().await?;
+        let Some((status, _)) = rows::lock_status(&mut tx, store.backend, c.contract_id).await?
+        else {
+            return Ok(None);
+        };
+        let (_, overdue) = rows::overdue(&mut tx, c.contract_id, today).await?;
+        if status != c.status || overdue == 0 || overdue < rule.min_cents {
+            return Ok(None);
+        }
+        let to = match step {
+            Step::Reduce => ContractStatus::ReducedSpeed,
+            Step::Suspend => ContractStatus::Suspended,
+        };
+        let changed = self
+            .line
+            .change(
+                &mut tx,
+                Change {
+                    contract_id: c.contract_id,
+                    customer_id: c.customer_id,
+                    from: status,
+                    to,
+                    reason: StatusReason::Debt,
+                    actor: "cobranca",
+                    origin: "cobranca",
+                    now,
+                    today,
+                },
+            )
+            .await?;
+        let Some(changed) = changed else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        self.line.committed(&changed);
+        Ok(Some(changed.protocol))
+    }
+}
+
+fn facts(c: &Candidate) -> Facts {
+    let date = |d: &Option<String>| {
+        d.as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let days = |d: Option<i64>| d.and_then(|d| u32::try_from(d).ok());
+    let debt_step = match (c.status_reason, c.status) {
+        (Some(StatusReason::Debt), ContractStatus::ReducedSpeed) => Some(Step::Reduce),
+        (Some(StatusReason::Debt), ContractStatus::Suspended) => Some(Step::Suspend),
+        _ => None,
+    };
+    Facts {
+        status: c.status,
+        debt_step,
+        exempt: c.block_exempt != 0,
+        under_promise: c.under_promise != 0,
+        oldest_overdue: NaiveDate::parse_from_str(&c.oldest_due, "%Y-%m-%d").ok(),
+        overdue_cents: c.overdue_cents,
+        plan_reduce_after: days(c.plan_reduce_after),
+        plan_block_after: days(c.plan_block_after),
+        notice_reduce: date(&c.notice_reduce),
+        notice_suspend: date(&c.notice_suspend),
+    }
+}
+
+/// As the customer reads a step.
+fn step_label(step: Step) -> &'static str {
+    match step {
+        Step::Reduce => "redução de velocidade",
+        Step::Suspend => "suspensão",
+    }
+}
+
+fn br_date(iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+/// The first day the step may happen: its days after the due date, and never before the
+/// notice's days have passed.
+fn first_day(rule: &Rule, c: &Candidate, step: Step, oldest: &str, today: NaiveDate) -> String {
+    let days = match step {
+        Step::Reduce => c
+            .plan_reduce_after
+            .and_then(|d| u32::try_from(d).ok())
+            .or(rule.reduce_after)
+            .unwrap_or(0),
+        Step::Suspend => c
+            .plan_block_after
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(rule.block_after),
+    };
+    let by_debt = NaiveDate::parse_from_str(oldest, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(Days::new(u64::from(days))));
+    let by_notice = today.checked_add_days(Days::new(u64::from(rule.notice_days)));
+    let day = match (by_debt, by_notice) {
+        (Some(a), Some(b)) => a.max(b),
+        (a, b) => a.or(b).unwrap_or(today),
+    };
+    day.format("%d/%m/%Y").to_string()
+}
