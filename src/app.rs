@@ -29,6 +29,7 @@ use crate::notify::templates::Templates;
 use crate::observe::audit::{Entry, Recorder};
 use crate::observe::metrics::Metrics;
 use crate::painel::PainelState;
+use crate::services::dunning::Dunning;
 use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
 use crate::services::settle::Settlement;
@@ -145,18 +146,29 @@ impl AppState {
             provider_name: settings.provedor.nome.clone(),
             effects: TaskTracker::new(),
         };
+        let rule = if settings.cobranca.ativo {
+            Some(settings.cobranca.rule().map_err(anyhow::Error::msg)?)
+        } else {
+            None
+        };
         let settlement = Settlement {
             store: store.clone(),
             line: line.clone(),
             tz,
-            min_cents: 0,
-            notify_restored: false,
+            min_cents: rule.as_ref().map_or(0, |r| r.min_cents),
+            notify_restored: settings.cobranca.notificar_restabelecimento,
+        };
+        let dunning = Dunning {
+            line: line.clone(),
+            rule,
+            tz,
         };
         let admin = Arc::new(AdminState {
             store: store.clone(),
             settings: settings.clone(),
             tz,
             settlement,
+            dunning: dunning.clone(),
         });
         let painel = Arc::new(PainelState::new(
             store.clone(),
@@ -187,6 +199,8 @@ impl AppState {
                 coa,
                 every_seconds: settings.nas.verificar_saude,
             },
+            dunning,
+            dunning_every: jobs::period(settings.cobranca.intervalo),
             audit_days: settings.auditoria.dias,
             expiry_every: jobs::period(settings.promessa.verificar_expiracao),
             outbox_every: jobs::period(settings.fatura.reenviar),
@@ -239,6 +253,7 @@ pub async fn serve(
         .take()
         .ok_or_else(|| anyhow::anyhow!("fila de auditoria já em uso"))?;
     tracing::info!("{}", state.notifier.describe());
+    describe_dunning(&settings);
     let router = state.router();
     let audit_writer = tokio::spawn(crate::observe::audit::writer(
         store.clone(),
@@ -310,11 +325,36 @@ pub async fn serve(
     for task in background {
         let _ = task.await;
     }
+    // Disconnects and deliveries that follow committed changes finish before the pool closes.
+    state.admin.dunning.line.settle_effects().await;
     // Entries of the last requests are written before the pool closes.
     let _ = audit_writer.await;
     store.close().await;
     tracing::info!("ura encerrado");
     Ok(())
+}
+
+/// Says at start what the dunning rule will do, so that the operator sees it in the log.
+fn describe_dunning(settings: &Settings) {
+    let c = &settings.cobranca;
+    if !c.ativo {
+        tracing::info!("cobrança automática desligada (cobranca.ativo = false)");
+        return;
+    }
+    tracing::info!(
+        dias_reducao = ?c.dias_reducao,
+        dias_bloqueio = c.dias_bloqueio,
+        aviso_antecedencia = c.aviso_antecedencia,
+        horario = %c.horario,
+        dias_uteis = c.dias_uteis,
+        "cobrança automática ligada"
+    );
+    if c.aviso_antecedencia == 0 {
+        tracing::warn!(
+            "cobranca.aviso_antecedencia = 0: contratos são bloqueados sem esperar o prazo do aviso \
+             (o aviso ainda é enviado); o RGC exige aviso prévio"
+        );
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -101,6 +101,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FaturaCommand,
     },
+    /// Dunning: the provider's rule for blocking contracts with overdue invoices.
+    Cobranca {
+        #[command(subcommand)]
+        command: CobrancaCommand,
+    },
     /// FreeRADIUS provisioning.
     Radius {
         #[command(subcommand)]
@@ -215,6 +220,19 @@ pub enum RadiusCommand {
     /// Rewrite radcheck, radusergroup and the plans' radgroupreply from the data
     /// (after editing tables by hand, or on a first install). Idempotent.
     Sync {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CobrancaCommand {
+    /// Run the rule once (the server's job does it every `cobranca.intervalo`) and print,
+    /// per contract, the oldest overdue invoice, days, amount and the action taken.
+    Executar {
+        /// Show what would be done, change nothing.
+        #[arg(long)]
+        simular: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -365,6 +383,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = saida.unwrap_or_else(|| PathBuf::from(format!("fatura-{id}.pdf")));
             std::fs::write(&path, bytes)?;
             eprintln!("PDF da fatura {id} gravado em {}", path.display());
+            Ok(())
+        }
+        Command::Cobranca {
+            command: CobrancaCommand::Executar { simular, db },
+        } => {
+            let settings = settings(config, &db, None)?;
+            if !settings.cobranca.ativo {
+                anyhow::bail!(
+                    "a cobrança automática está desligada: defina cobranca.ativo = true em ura.toml"
+                );
+            }
+            let store = open(&settings).await?;
+            let state = crate::app::AppState::new(store.clone(), settings).await?;
+            let lines = state.admin.dunning.run(simular).await?;
+            state.admin.dunning.line.settle_effects().await;
+            state.stop.cancel();
+            print_dunning(&lines, simular);
             Ok(())
         }
         Command::Radius {
@@ -839,4 +874,37 @@ async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let served = crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await;
     drop(simulators);
     served
+}
+
+/// The dunning run as a table on stdout.
+fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
+    println!(
+        "{:>9}  {:<30}  {:<10}  {:>5}  {:>12}  {:<34}  protocolo",
+        "contrato", "cliente", "fatura", "dias", "valor", "ação"
+    );
+    for l in lines {
+        let name: String = l.cliente.chars().take(30).collect();
+        let amount = crate::domain::money::brl(
+            l.valor
+                .as_f64()
+                .map(|v| (v * 100.0).round() as i64)
+                .unwrap_or(0),
+        );
+        println!(
+            "{:>9}  {:<30}  {:<10}  {:>5}  {:>12}  {:<34}  {}",
+            l.contrato,
+            name,
+            l.fatura_mais_antiga,
+            l.dias,
+            format!("R$ {amount}"),
+            l.acao,
+            l.protocolo.as_deref().unwrap_or("-")
+        );
+    }
+    let done = lines.iter().filter(|l| l.executada).count();
+    if simulated {
+        eprintln!("simulação: {} contrato(s), nada foi alterado", lines.len());
+    } else {
+        eprintln!("{} contrato(s), {done} ação(ões) executada(s)", lines.len());
+    }
 }

@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::paging::Page;
+use crate::services::dunning::Dunning;
 use crate::services::settle::Settlement;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -56,6 +57,7 @@ where
             get(crud::get).patch(crud::update).put(crud::update),
         )
         .route("/admin/api/v1/faturas/{id}/{acao}", post(crud::settle))
+        .route("/admin/api/v1/cobranca/executar", post(dunning_run))
 }
 
 /// A JSON answer that is not cached.
@@ -103,6 +105,8 @@ pub struct AdminState {
     pub tz: Tz,
     /// Invoices paid or cancelled (and the line given back).
     pub settlement: Settlement,
+    /// The dunning rule's run.
+    pub dunning: Dunning,
 }
 
 impl AdminState {
@@ -260,4 +264,61 @@ async fn audit_list(
         Ok((rows, total)) => ok(StatusCode::OK, Page::new(offset, limit, total, rows)),
         Err(e) => db_error(e),
     }
+}
+
+/// `POST /admin/api/v1/cobranca/executar` (`{"simular": true}` changes nothing): runs the
+/// dunning rule once and answers what it did to each contract.
+async fn dunning_run(
+    State(state): State<Arc<AdminState>>,
+    admin: AdminToken,
+    body: axum::body::Bytes,
+) -> Response {
+    let simulate = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
+            Ok(map) => {
+                if let Some(key) = map.keys().find(|k| k.as_str() != "simular") {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("{key}: campo desconhecido."),
+                    );
+                }
+                match map.get("simular") {
+                    None => false,
+                    Some(serde_json::Value::Bool(b)) => *b,
+                    Some(_) => {
+                        return error(StatusCode::BAD_REQUEST, "simular: use true ou false.");
+                    }
+                }
+            }
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("JSON inválido: {e}")),
+        }
+    };
+    if state.dunning.rule.is_none() {
+        return error(
+            StatusCode::CONFLICT,
+            "A cobrança automática está desligada: defina cobranca.ativo = true.",
+        );
+    }
+    match state.dunning.run(simulate).await {
+        Ok(lines) => {
+            tracing::info!(admin = %admin.name, simular = simulate, contratos = lines.len(), "admin: cobrança executada");
+            ok(
+                StatusCode::OK,
+                DunningRun {
+                    simulacao: simulate,
+                    contratos: lines,
+                },
+            )
+        }
+        Err(e) => db_error(e),
+    }
+}
+
+/// The answer of a dunning run.
+#[derive(serde::Serialize)]
+struct DunningRun {
+    simulacao: bool,
+    contratos: Vec<crate::services::dunning::Line>,
 }

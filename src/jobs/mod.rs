@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::notify::outbox::Outbox;
+use crate::services::dunning::Dunning;
 use crate::services::nas_health::NasHealth;
 use crate::services::promise_expiry::PromiseExpiry;
 use crate::store::Store;
@@ -20,6 +21,9 @@ pub struct Jobs {
     pub expiry: PromiseExpiry,
     pub outbox: Outbox,
     pub nas_health: NasHealth,
+    /// The dunning rule (when `cobranca.ativo`).
+    pub dunning: Dunning,
+    pub dunning_every: Duration,
     /// Days the audit trail is kept (0: for ever).
     pub audit_days: u32,
     pub expiry_every: Duration,
@@ -39,7 +43,27 @@ impl Jobs {
         let expiry = self.expiry.clone();
         let outbox = self.outbox.clone();
         let health = self.nas_health.clone();
-        vec![
+        let mut loops = Vec::new();
+        if self.dunning.rule.is_some() {
+            let dunning = self.dunning.clone();
+            loops.push(every(self.dunning_every, stop.clone(), move || {
+                let dunning = dunning.clone();
+                async move {
+                    match dunning.run(false).await {
+                        Ok(lines) => {
+                            let done = lines.iter().filter(|l| l.executada).count();
+                            if done > 0 {
+                                tracing::info!("cobrança: {done} ação(ões) em {} contrato(s)", lines.len());
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cobrança falhou; nova tentativa no próximo ciclo")
+                        }
+                    }
+                }
+            }));
+        }
+        loops.extend([
             every(Duration::from_secs(3600), stop.clone(), move || {
                 let jobs = housekeeping.clone();
                 async move { jobs.housekeeping().await }
@@ -68,7 +92,8 @@ impl Jobs {
                     }
                 }
             }),
-        ]
+        ]);
+        loops
     }
 
     /// Old `Idempotency-Key` answers and audit entries past their retention go.
