@@ -24,6 +24,7 @@ const SECTIONS: &[&str] = &[
     "limites",
     "cors",
     "tls",
+    "cobranca",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +66,7 @@ pub struct Settings {
     pub limites: LimitSettings,
     pub cors: CorsSettings,
     pub tls: TlsSettings,
+    pub cobranca: CobrancaSettings,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metricas_token: Option<String>,
     /// SQLite only: the largest the database file may grow, in pages (4 KiB each); when it is
@@ -129,6 +131,125 @@ impl TlsSettings {
             (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
             _ => None,
         }
+    }
+}
+
+/// Blocking for debt (dunning): the provider's rule, which the job, `ura cobranca executar`
+/// and the admin API apply. "RGC" is the Regulamento Geral de Direitos do Consumidor de
+/// Serviços de Telecomunicações, Resolução Anatel nº 765/2023 (in force since 1 September
+/// 2025; it replaced Resolução nº 632/2014). docs/billing.md has the rule and the sources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CobrancaSettings {
+    /// Whether the job blocks for debt at all. Off by default: nothing is reduced, blocked or
+    /// noticed until the provider turns it on (payments still give back what the rule took).
+    pub ativo: bool,
+    /// Days after the due date → `Ativo V. Reduzida` (partial suspension). Absent: no
+    /// reduction step. The RGC of 2023 no longer requires partial suspension before total
+    /// suspension of fixed broadband (it existed in Resolução 632/2014, art. 90, "reduced
+    /// speed", 15 days after the notice); a provider may still choose it, with its own notice.
+    pub dias_reducao: Option<u32>,
+    /// Days after the due date → `Suspenso`. RGC art. 70: suspension only after 15 days from
+    /// the notice of an overdue debt; with `aviso_antecedencia = 15` the notice goes out at
+    /// 5 days overdue and the line is suspended at 20 days.
+    pub dias_bloqueio: u32,
+    /// Overdue debts below this amount, in reais, never block (and what is left below it
+    /// after a payment does not keep a line blocked). The provider's choice: not in the RGC.
+    pub valor_minimo: f64,
+    /// Seconds between two runs of the job.
+    pub intervalo: f64,
+    /// Local window (`HH:MM-HH:MM`, `24:00` allowed as the end) in which notices go out and
+    /// lines are reduced or blocked, so that nobody is cut at night. ura's choice: not in
+    /// the RGC.
+    pub horario: String,
+    /// Steps apply only Monday to Friday, national holidays excluded (notices go out any
+    /// day, inside `horario`). ura's choice: not in the RGC.
+    pub dias_uteis: bool,
+    /// Days the notice of each step goes out before it. RGC art. 70 (15 days between the
+    /// notice of the overdue debt and the suspension; art. 71 lists what the notice says).
+    /// The notice is mandatory, so it is always sent; only an explicit 0 applies a step
+    /// without waiting after it (the start-up log says so).
+    pub aviso_antecedencia: u32,
+    /// Tell the customer (template `acesso_restabelecido`) when a payment gives the line back.
+    /// Off by default; the line itself comes back either way, within seconds (RGC art. 78:
+    /// at most 1 day after the provider learns of the payment).
+    pub notificar_restabelecimento: bool,
+}
+
+impl Default for CobrancaSettings {
+    fn default() -> Self {
+        CobrancaSettings {
+            ativo: false,
+            dias_reducao: None,
+            dias_bloqueio: 20,
+            valor_minimo: 0.0,
+            intervalo: 3600.0,
+            horario: "08:00-18:00".into(),
+            dias_uteis: true,
+            aviso_antecedencia: RGC_NOTICE_DAYS,
+            notificar_restabelecimento: false,
+        }
+    }
+}
+
+/// RGC (Resolução Anatel nº 765/2023) art. 70: days from the notice of an overdue debt
+/// before the service may be suspended.
+pub const RGC_NOTICE_DAYS: u32 = 15;
+
+impl CobrancaSettings {
+    /// The rule these settings describe; the error names the bad setting, in pt-BR.
+    pub fn rule(&self) -> Result<crate::domain::dunning::Rule, String> {
+        let window = crate::domain::dunning::Window::parse(&self.horario)
+            .map_err(|e| format!("cobranca.horario: {e}"))?;
+        if !(self.valor_minimo.is_finite() && self.valor_minimo >= 0.0) {
+            return Err(format!(
+                "cobranca.valor_minimo: valor inválido {} (use reais, por exemplo 10.0)",
+                self.valor_minimo
+            ));
+        }
+        if let Some(reduce) = self.dias_reducao
+            && reduce >= self.dias_bloqueio
+        {
+            return Err(format!(
+                "cobranca.dias_reducao ({reduce}) deve ser menor que cobranca.dias_bloqueio ({})",
+                self.dias_bloqueio
+            ));
+        }
+        Ok(crate::domain::dunning::Rule {
+            reduce_after: self.dias_reducao,
+            block_after: self.dias_bloqueio,
+            min_cents: (self.valor_minimo * 100.0).round() as i64,
+            notice_days: self.aviso_antecedencia,
+            window,
+            business_days_only: self.dias_uteis,
+        })
+    }
+
+    /// Time between two runs of the job.
+    pub fn intervalo(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.intervalo.clamp(1.0, 7.0 * 86_400.0))
+    }
+
+    /// What the start-up log should warn of, in pt-BR (empty while blocking is off).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.ativo {
+            return out;
+        }
+        match self.aviso_antecedencia {
+            0 => out.push(
+                "cobranca.aviso_antecedencia = 0: contratos serão reduzidos ou bloqueados sem \
+                 esperar após o aviso de débito (o aviso ainda é enviado); o RGC (art. 70) \
+                 pede 15 dias"
+                    .to_string(),
+            ),
+            days if days < RGC_NOTICE_DAYS => out.push(format!(
+                "cobranca.aviso_antecedencia = {days}: menos que os {RGC_NOTICE_DAYS} dias entre \
+                 o aviso de débito e a suspensão do RGC (art. 70)"
+            )),
+            _ => {}
+        }
+        out
     }
 }
 
@@ -328,6 +449,7 @@ impl Default for Settings {
             limites: LimitSettings::default(),
             cors: CorsSettings::default(),
             tls: TlsSettings::default(),
+            cobranca: CobrancaSettings::default(),
             metricas_token: None,
             sqlite_max_paginas: None,
         }
@@ -495,6 +617,10 @@ impl Settings {
         if self.promessa.limite_mes == 0 {
             return Err("promessa.limite_mes deve ser maior que zero".into());
         }
+        self.cobranca.rule()?;
+        if !(self.cobranca.intervalo.is_finite() && self.cobranca.intervalo > 0.0) {
+            return Err("cobranca.intervalo deve ser maior que zero (segundos)".into());
+        }
         Ok(())
     }
 
@@ -556,6 +682,101 @@ mod tests {
         assert_eq!(env_key("DATABASE_URL"), "database_url");
         assert_eq!(env_key("BASE_PATH"), "base_path");
         assert_eq!(env_key("SMTP_URL"), "smtp.url");
+        assert_eq!(env_key("COBRANCA_DIAS_BLOQUEIO"), "cobranca.dias_bloqueio");
+    }
+
+    #[test]
+    fn dunning_defaults_follow_the_rgc_and_are_off() {
+        let c = CobrancaSettings::default();
+        assert!(!c.ativo);
+        assert!(!c.notificar_restabelecimento);
+        assert!(c.warnings().is_empty());
+        let rule = c.rule().unwrap();
+        assert_eq!(rule.reduce_after, None);
+        assert_eq!(rule.block_after, 20);
+        assert_eq!(rule.notice_days, 15);
+        assert_eq!(rule.min_cents, 0);
+        assert!(rule.business_days_only);
+        assert_eq!(rule.window.to_string(), "08:00-18:00");
+        assert_eq!(c.intervalo(), std::time::Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn dunning_settings_come_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ura.toml",
+                r#"
+                [cobranca]
+                ativo = true
+                dias_reducao = 20
+                dias_bloqueio = 50
+                valor_minimo = 10.5
+                horario = "07:30-24:00"
+                dias_uteis = false
+                "#,
+            )?;
+            jail.set_env("URA_COBRANCA_AVISO_ANTECEDENCIA", "20");
+            let mut s = Settings::load(None).map_err(|e| e.to_string())?;
+            s.validate()?;
+            let rule = s.cobranca.rule()?;
+            assert_eq!(rule.reduce_after, Some(20));
+            assert_eq!(rule.block_after, 50);
+            assert_eq!(rule.min_cents, 1050);
+            assert_eq!(rule.notice_days, 20);
+            assert!(!rule.business_days_only);
+            assert_eq!(rule.window.to_string(), "07:30-24:00");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_dunning_settings_are_refused_naming_the_setting() {
+        let mut s = Settings::default();
+        s.cobranca.horario = "18:00-08:00".into();
+        let err = s.validate().unwrap_err();
+        assert!(err.starts_with("cobranca.horario: "), "{err}");
+
+        let mut s = Settings::default();
+        s.cobranca.horario = "oito às seis".into();
+        let err = s.validate().unwrap_err();
+        assert!(
+            err.contains("cobranca.horario") && err.contains("HH:MM-HH:MM"),
+            "{err}"
+        );
+
+        let mut s = Settings::default();
+        s.cobranca.dias_reducao = Some(20);
+        let err = s.validate().unwrap_err();
+        assert!(err.contains("cobranca.dias_reducao"), "{err}");
+
+        let mut s = Settings::default();
+        s.cobranca.valor_minimo = -1.0;
+        assert!(s.validate().unwrap_err().contains("cobranca.valor_minimo"));
+
+        let mut s = Settings::default();
+        s.cobranca.intervalo = 0.0;
+        assert!(s.validate().unwrap_err().contains("cobranca.intervalo"));
+    }
+
+    #[test]
+    fn short_notices_are_warned_of_while_on() {
+        let mut c = CobrancaSettings {
+            ativo: true,
+            ..CobrancaSettings::default()
+        };
+        assert!(c.warnings().is_empty());
+        c.aviso_antecedencia = 0;
+        let w = c.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("aviso_antecedencia = 0"), "{w:?}");
+        c.aviso_antecedencia = 7;
+        assert!(c.warnings()[0].contains("art. 70"));
+        c.aviso_antecedencia = 30;
+        assert!(c.warnings().is_empty(), "stricter is fine");
+        c.ativo = false;
+        c.aviso_antecedencia = 0;
+        assert!(c.warnings().is_empty());
     }
 
     #[test]
