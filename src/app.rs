@@ -32,8 +32,8 @@ use crate::painel::PainelState;
 use crate::services::dunning::Dunning;
 use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
-use crate::services::settle::Settlement;
 use crate::services::promise_expiry::PromiseExpiry;
+use crate::services::settle::Settlement;
 use crate::settings::Settings;
 use crate::store::health::DbHealth;
 use crate::store::radacct::Sessions;
@@ -349,11 +349,8 @@ fn describe_dunning(settings: &Settings) {
         dias_uteis = c.dias_uteis,
         "cobrança automática ligada"
     );
-    if c.aviso_antecedencia == 0 {
-        tracing::warn!(
-            "cobranca.aviso_antecedencia = 0: contratos são bloqueados sem esperar o prazo do aviso \
-             (o aviso ainda é enviado); o RGC exige aviso prévio"
-        );
+    for warning in c.warnings() {
+        tracing::warn!("{warning}");
     }
 }
 

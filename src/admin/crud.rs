@@ -15,12 +15,12 @@ use serde_json::{Map, Value, json};
 
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::domain::paging::Page;
+use crate::domain::states::{ContractStatus, StatusReason};
 use crate::domain::{money, payment_data};
 use crate::services::settle::Settled;
 use crate::store::radius;
 use crate::store::resource::{self, Field, Kind, Problem, Resource, Val, field_error};
 use crate::store::resources::{self, CONTRACTS, CUSTOMERS, INVOICES, PLANS, SERVICES};
-use crate::domain::states::{ContractStatus, StatusReason};
 use crate::store::{Conn, admin_hooks, dunning, ts};
 
 /// A refusal, answered as `{"detail": ...}` by the handler.

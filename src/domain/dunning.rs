@@ -202,6 +202,20 @@ pub enum Why {
 }
 
 impl Why {
+    /// Whether the run's report lists a contract left alone for this reason: the ones an
+    /// operator may want to see (exempt, under a promise, waiting), not the ones simply not
+    /// due yet.
+    pub const fn worth_reporting(self) -> bool {
+        matches!(
+            self,
+            Why::Exempt
+                | Why::UnderPromise
+                | Why::WaitingNotice
+                | Why::OutsideWindow
+                | Why::NotBusinessDay
+        )
+    }
+
     /// A stable word for JSON answers.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -27,7 +27,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "aviso_assunto.txt",
         include_str!("../../templates/cobranca/aviso_assunto.txt"),
     ),
-    ("aviso.txt", include_str!("../../templates/cobranca/aviso.txt")),
+    (
+        "aviso.txt",
+        include_str!("../../templates/cobranca/aviso.txt"),
+    ),
     (
         "aviso_sms.txt",
         include_str!("../../templates/cobranca/aviso_sms.txt"),

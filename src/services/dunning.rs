@@ -62,13 +62,35 @@ impl Dunning {
             let Some(last) = page.last() else { break };
             after = last.contract_id;
             for candidate in page {
-                let facts = facts(&candidate);
+                let mut facts = facts(&candidate);
                 let decision = dunning::decide(rule, &facts, local);
-                if let Some(line) = self
+                let Some(line) = self
                     .act(rule, &candidate, &decision, simulate, now, today)
                     .await?
+                else {
+                    continue;
+                };
+                // With no days to wait after the notice, the step follows it in the same run.
+                let notified = match decision.action {
+                    Action::Notify(step) if line.executada || simulate => Some(step),
+                    _ => None,
+                };
+                report.push(line);
+                if let Some(step) = notified
+                    && rule.notice_days == 0
                 {
-                    report.push(line);
+                    match step {
+                        Step::Reduce => facts.notice_reduce = Some(today),
+                        Step::Suspend => facts.notice_suspend = Some(today),
+                    }
+                    let next = dunning::decide(rule, &facts, local);
+                    if matches!(next.action, Action::Apply(_))
+                        && let Some(line) = self
+                            .act(rule, &candidate, &next, simulate, now, today)
+                            .await?
+                    {
+                        report.push(line);
+                    }
                 }
             }
         }
@@ -181,8 +203,7 @@ impl Dunning {
             .line
             .queue_message(
                 &mut tx,
-                c.contract_id,
-                c.customer_id,
+                (c.contract_id, c.customer_id),
                 "aviso",
                 &context,
                 &opened.protocol,

@@ -63,7 +63,11 @@ pub struct Change<'a> {
 impl LineControl {
     /// Changes the status inside `tx` when it is still `from`: FreeRADIUS rows, protocol,
     /// history. None when another writer changed it first.
-    pub async fn change(&self, tx: &mut Conn, c: Change<'_>) -> Result<Option<Changed>, sqlx::Error> {
+    pub async fn change(
+        &self,
+        tx: &mut Conn,
+        c: Change<'_>,
+    ) -> Result<Option<Changed>, sqlx::Error> {
         if !dunning::set_status(tx, c.contract_id, c.from, c.to, c.reason).await? {
             return Ok(None);
         }
@@ -107,7 +111,8 @@ impl LineControl {
     /// After the commit: counts the change and makes the equipment re-authenticate into its
     /// new group, off the caller's path.
     pub fn committed(&self, changed: &Changed) {
-        self.metrics.line_changed(changed.to.name(), changed.reason.as_str());
+        self.metrics
+            .line_changed(changed.to.name(), changed.reason.as_str());
         tracing::info!(
             contrato = changed.contract_id,
             de = changed.from.name(),
@@ -130,13 +135,13 @@ impl LineControl {
         });
     }
 
-    /// Queues a message (template `prefix`: `aviso`, `restabelecido`) to the customer's
-    /// e-mails and first mobile inside `tx`; returns the messages to deliver after commit.
+    /// Queues a message (template `prefix`: `aviso`, `restabelecido`) about a contract to its
+    /// customer's e-mails and first mobile inside `tx`; returns the messages to deliver after
+    /// the commit.
     pub async fn queue_message(
         &self,
         tx: &mut Conn,
-        contract_id: i64,
-        customer_id: i64,
+        (contract_id, customer_id): (i64, i64),
         prefix: &str,
         context: &impl serde::Serialize,
         protocol: &str,

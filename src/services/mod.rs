@@ -3,8 +3,9 @@
 //! May import `domain`, `store`, `network`, `notify`, `observe` and `settings`; never a
 //! transport (`http`, `admin`, `painel`, `jobs`, `cli`) or `app`.
 
+pub mod dunning;
+pub mod line;
 pub mod nas_health;
 pub mod promise_expiry;
 pub mod protocols;
 pub mod settle;
-pub mod line;

@@ -60,7 +60,9 @@ impl Settlement {
         }
         let restored = self.restore_in(&mut tx, contract_id, actor, now).await?;
         let messages = match &restored {
-            Some(changed) if self.notify_restored => self.queue_restored(&mut tx, changed, now).await?,
+            Some(changed) if self.notify_restored => {
+                self.queue_restored(&mut tx, changed, now).await?
+            }
             _ => Vec::new(),
         };
         tx.commit().await?;
@@ -98,11 +100,15 @@ impl Settlement {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Changed>, sqlx::Error> {
-        let Some((status, reason)) = dunning::lock_status(tx, self.store.backend, contract_id).await?
+        let Some((status, reason)) =
+            dunning::lock_status(tx, self.store.backend, contract_id).await?
         else {
             return Ok(None);
         };
-        let blocked = matches!(status, ContractStatus::Suspended | ContractStatus::ReducedSpeed);
+        let blocked = matches!(
+            status,
+            ContractStatus::Suspended | ContractStatus::ReducedSpeed
+        );
         if !blocked || reason != Some(StatusReason::Debt) {
             return Ok(None);
         }
@@ -147,8 +153,7 @@ impl Settlement {
         self.line
             .queue_message(
                 tx,
-                changed.contract_id,
-                changed.customer_id,
+                (changed.contract_id, changed.customer_id),
                 "restabelecido",
                 &context,
                 &changed.protocol,

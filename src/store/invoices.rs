@@ -123,7 +123,10 @@ pub async fn settle_row(
 }
 
 /// The customer of a contract.
-pub async fn customer_of_contract(conn: &mut super::Conn, contract_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn customer_of_contract(
+    conn: &mut super::Conn,
+    contract_id: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT customer_id FROM contracts WHERE id = $1")
         .bind(contract_id)
         .fetch_one(conn)
@@ -131,7 +134,10 @@ pub async fn customer_of_contract(conn: &mut super::Conn, contract_id: i64) -> R
 }
 
 /// A customer's name.
-pub async fn customer_name(conn: &mut super::Conn, customer_id: i64) -> Result<String, sqlx::Error> {
+pub async fn customer_name(
+    conn: &mut super::Conn,
+    customer_id: i64,
+) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
         .bind(customer_id)
         .fetch_one(conn)
