@@ -419,23 +419,9 @@ async fn nas_sim(listen: &str, secret: &str, sessions: &[String]) -> anyhow::Res
 /// `radacct` shows open there, and points the NAS rows at them.
 async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas_sim::NasSim>> {
     use crate::network::nas_sim::{Behavior, NasSim};
-    let rows: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, nasname, secret FROM nas ORDER BY id")
-            .fetch_all(&store.pool)
-            .await?;
-    let sessions_sql = match store.backend {
-        crate::store::Backend::Postgres => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE host(nasipaddress) = $1 AND acctstoptime IS NULL"
-        }
-        crate::store::Backend::Sqlite => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE nasipaddress = $1 AND acctstoptime IS NULL"
-        }
-    };
     let mut sims = Vec::new();
-    for (id, nasname, secret) in rows {
-        let Ok(ip) = nasname.parse::<std::net::IpAddr>() else {
+    for nas in crate::store::seed::demo_nas(store).await? {
+        let Ok(ip) = nas.nasname.parse::<std::net::IpAddr>() else {
             continue;
         };
         if !ip.is_loopback() {
@@ -443,21 +429,13 @@ async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas
         }
         let sim = NasSim::start(
             std::net::SocketAddr::new(ip, 0),
-            secret.as_bytes().to_vec(),
+            nas.secret.as_bytes().to_vec(),
             Behavior::Normal,
         )?;
-        let held: Vec<(String, String)> = sqlx::query_as(sessions_sql)
-            .bind(&nasname)
-            .fetch_all(&store.pool)
-            .await?;
-        for (login, session) in held {
+        for (login, session) in crate::store::seed::open_sessions_at(store, &nas.nasname).await? {
             sim.hold(&login, &session);
         }
-        sqlx::query("UPDATE nas SET coa_port = $1, check_method = 'coa' WHERE id = $2")
-            .bind(i64::from(sim.addr().port()))
-            .bind(id)
-            .execute(&store.pool)
-            .await?;
+        crate::store::seed::point_nas_at(store, nas.id, sim.addr().port()).await?;
         sims.push(sim);
     }
     Ok(sims)

@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod customers;
 pub mod health;
 pub mod idempotency;
+pub mod import;
 pub mod invoices;
 pub mod local_reads;
 pub mod maintenances;
@@ -20,6 +21,7 @@ pub mod notifications;
 pub mod painel;
 pub mod promises;
 pub mod protocols;
+pub mod seed;
 pub mod tickets;
 mod write;
 
