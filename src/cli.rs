@@ -455,10 +455,9 @@ async fn nas_sim(listen: &str, secret: &str, sessions: &[String]) -> anyhow::Res
 /// `radacct` shows open there, and points the NAS rows at them.
 async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas_sim::NasSim>> {
     use crate::network::nas_sim::{Behavior, NasSim};
-    let rows = crate::store::nas::secrets(store).await?;
     let mut sims = Vec::new();
-    for (id, nasname, secret) in rows {
-        let Ok(ip) = nasname.parse::<std::net::IpAddr>() else {
+    for nas in crate::store::seed::demo_nas(store).await? {
+        let Ok(ip) = nas.nasname.parse::<std::net::IpAddr>() else {
             continue;
         };
         if !ip.is_loopback() {
@@ -466,14 +465,13 @@ async fn start_demo_nas(store: &Store) -> anyhow::Result<Vec<crate::network::nas
         }
         let sim = NasSim::start(
             std::net::SocketAddr::new(ip, 0),
-            secret.as_bytes().to_vec(),
+            nas.secret.as_bytes().to_vec(),
             Behavior::Normal,
         )?;
-        let held = crate::store::radacct::open_at(store, &nasname).await?;
-        for (login, session) in held {
+        for (login, session) in crate::store::seed::open_sessions_at(store, &nas.nasname).await? {
             sim.hold(&login, &session);
         }
-        crate::store::nas::point_at(store, id, sim.addr().port()).await?;
+        crate::store::seed::point_nas_at(store, nas.id, sim.addr().port()).await?;
         sims.push(sim);
     }
     Ok(sims)

@@ -1,25 +1,25 @@
 //! `ura gen`: a synthetic provider of any size in an empty database, to measure `ura` at
-//! the size of a large provider (see BENCHMARKS.md and bench/run). About 1.2 contracts per
-//! customer, one internet service each with its FreeRADIUS rows, 12 invoices per contract,
-//! contacts, POPs, NAS, network elements, maintenances and RADIUS accounting. Deterministic
-//! for a given `--seed` (dates are relative to the day it runs).
+//! the size of a large provider (see BENCHMARKS.md and bench/run). `model` decides the rows;
+//! `store::seed` writes them. May import `domain`, `store`, `settings` and
+//! `store::radius` (the FreeRADIUS rows of each service); nothing imports it but the CLI.
 //!
+//! About 1.2 contracts per customer, one internet service each with its FreeRADIUS rows,
+//! 12 invoices per contract, contacts, POPs, NAS, network elements, maintenances and RADIUS
+//! accounting. Deterministic for a given `--seed` (dates are relative to the day it runs).
 //! Rows are generated on one thread while the previous batch is written, in one transaction
-//! per batch with multi-row `INSERT`s, on a connection of its own: on SQLite with
-//! `synchronous = OFF`, a larger page cache and foreign keys unchecked (the rows are
-//! consistent by construction), which the server's connections never use.
+//! per batch, on a bulk-load connection of its own (`seed::bulk_connection`).
 
 mod model;
-mod write;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::Connection;
 
 use crate::settings::Settings;
-use crate::store::{Backend, Store, redact_url};
+use crate::store::radius;
+use crate::store::{Conn, Store, redact_url, seed};
 use model::{Cursor, Shape};
 
 /// Customers per transaction.
@@ -32,22 +32,6 @@ pub struct Options {
     pub sample: Option<PathBuf>,
     pub sample_size: usize,
 }
-
-/// Tables that must be empty: the provider's data.
-const DATA_TABLES: &[&str] = &[
-    "customers",
-    "contracts",
-    "internet_services",
-    "invoices",
-    "plans",
-    "pops",
-    "nas",
-    "network_elements",
-    "maintenances",
-    "radcheck",
-    "radusergroup",
-    "radacct",
-];
 
 /// `1234567` → `1.234.567`.
 pub fn thousands(n: u64) -> String {
@@ -89,32 +73,17 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("não foi possível abrir o banco {shown}: {e}"))?;
     let backend = store.backend;
-    for table in DATA_TABLES {
-        if store.has_rows(table).await? {
-            anyhow::bail!(
-                "o banco {shown} já tem dados (a tabela {table} não está vazia): `ura gen` só \
-                 preenche um banco vazio, recém-criado ou só migrado. Use outro arquivo \
-                 (--database sqlite://novo.db) ou um banco PostgreSQL novo."
-            );
-        }
+    if let Some(table) = seed::first_filled_table(&store).await? {
+        anyhow::bail!(
+            "o banco {shown} já tem dados (a tabela {table} não está vazia): `ura gen` só \
+             preenche um banco vazio, recém-criado ou só migrado. Use outro arquivo \
+             (--database sqlite://novo.db) ou um banco PostgreSQL novo."
+        );
     }
     store.close().await;
 
     // The generator's own connection, tuned for a bulk load.
-    let mut conn = AnyConnection::connect(url).await?;
-    match backend {
-        Backend::Sqlite => {
-            conn.execute(
-                "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; \
-                 PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF; \
-                 PRAGMA busy_timeout = 5000;",
-            )
-            .await?;
-        }
-        Backend::Postgres => {
-            conn.execute("SET synchronous_commit = off").await?;
-        }
-    }
+    let mut conn = seed::bulk_connection(url, backend).await?;
 
     let now = chrono::Utc::now();
     let today = now.with_timezone(&tz).date_naive();
@@ -129,15 +98,19 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
 
     {
         let mut tx = conn.begin().await?;
-        write::catalogs(&mut tx, &shape, &settings.radius.grupo_bloqueio).await?;
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('gen', $1)")
-            .bind(format!(
-                "{{\"clientes\":{total},\"semente\":{},\"em\":\"{}\"}}",
-                opts.seed,
-                crate::store::ts(now)
-            ))
-            .execute(&mut *tx)
-            .await?;
+        let catalogs = model::catalogs(&shape);
+        seed::write(&mut tx, backend, catalogs.rows()).await?;
+        for plan in &catalogs.plans {
+            radius::provision_plan(&mut tx, plan.id).await?;
+        }
+        // As in the demo: the block group's reply.
+        seed::block_group_reply(&mut tx, &settings.radius.grupo_bloqueio).await?;
+        let meta = format!(
+            "{{\"clientes\":{total},\"semente\":{},\"em\":\"{}\"}}",
+            opts.seed,
+            crate::store::ts(now)
+        );
+        seed::put_meta(&mut tx, "gen", &meta).await?;
         tx.commit().await?;
     }
 
@@ -162,7 +135,9 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
     let mut last_report = Instant::now();
     while let Some((batch, cursor)) = receiver.recv().await {
         let mut tx = conn.begin().await?;
-        write::batch(&mut tx, backend, &batch).await?;
+        seed::write(&mut tx, backend, batch.rows()).await?;
+        // FreeRADIUS: what `ura radius sync` would write for these services.
+        radius::provision_logins(&mut tx, &batch.logins).await?;
         tx.commit().await?;
         counts.add(&batch);
         written = cursor;
@@ -185,39 +160,21 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
     let generated = started.elapsed();
 
     let maintenances = {
+        let rows = model::maintenances(&shape);
         let mut tx = conn.begin().await?;
-        let n = write::maintenances(&mut tx, &shape).await?;
+        seed::write(
+            &mut tx,
+            backend,
+            seed::Rows {
+                maintenances: &rows,
+                ..seed::Rows::default()
+            },
+        )
+        .await?;
         tx.commit().await?;
-        n
+        rows.len()
     };
-    match backend {
-        Backend::Postgres => {
-            // Explicit ids: move the identity sequences past them; then statistics for
-            // the planner, as autovacuum would gather a little later.
-            for table in [
-                "pops",
-                "nas",
-                "network_elements",
-                "plans",
-                "customers",
-                "contracts",
-                "internet_services",
-                "invoices",
-                "maintenances",
-            ] {
-                conn.execute(sqlx::AssertSqlSafe(format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
-                )))
-                .await?;
-            }
-            conn.execute("ANALYZE").await?;
-        }
-        Backend::Sqlite => {
-            // Everything into the database file: the server starts on a short WAL.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
-        }
-    }
+    seed::finish_bulk_load(&mut conn, backend).await?;
 
     let sample = match &opts.sample {
         Some(path) => Some((
@@ -300,27 +257,14 @@ impl Counts {
 /// Writes `document,contract` of random existing contracts, one pair a line, for load
 /// generators; returns how many.
 async fn write_sample(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     shape: &Shape,
     contracts: i64,
     size: usize,
     path: &std::path::Path,
 ) -> anyhow::Result<usize> {
     let ids = shape.sample_contracts(contracts, size);
-    let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT c.id, cu.document FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
-             WHERE c.id IN ({})",
-            list.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        found.extend(q.fetch_all(&mut *conn).await?);
-    }
+    let found = seed::contract_documents(conn, &ids).await?;
     let file = std::fs::File::create(path)
         .map_err(|e| anyhow::anyhow!("não foi possível criar {}: {e}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);

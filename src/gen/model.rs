@@ -9,6 +9,10 @@ use crate::domain::document;
 use crate::domain::{boleto, pix};
 use crate::settings::RadiusSettings;
 use crate::store::radius::{self, LoginRows};
+use crate::store::seed::{
+    ContactRow, ContractRow, CustomerRow, ElementRow, InvoiceRow, MaintenanceRow, NasRow, PlanRow,
+    PopRow, Rows, ServiceRow, SessionRow,
+};
 use crate::store::ts;
 
 /// SplitMix64: small, fast, and the same on every platform and version.
@@ -376,74 +380,6 @@ pub enum DocKind {
     CnpjAlpha,
 }
 
-pub struct CustomerRow {
-    pub id: i64,
-    pub name: String,
-    pub document: String,
-    pub birth_date: Option<String>,
-    pub created_at: String,
-}
-
-pub struct ContactRow {
-    pub customer_id: i64,
-    pub kind: &'static str,
-    pub value: String,
-}
-
-pub struct ContractRow {
-    pub id: i64,
-    pub customer_id: i64,
-    pub status: i64,
-    pub status_mode: i64,
-    pub pop_id: i64,
-    pub due_day: i64,
-    pub address: String,
-    pub created_at: String,
-}
-
-pub struct ServiceRow {
-    pub id: i64,
-    pub contract_id: i64,
-    pub login: String,
-    pub password: String,
-    pub plan_id: i64,
-    pub nas_id: i64,
-    pub element_id: i64,
-    pub mac: String,
-    pub enabled: i64,
-}
-
-pub struct InvoiceRow {
-    pub id: i64,
-    pub contract_id: i64,
-    pub amount_cents: i64,
-    pub issued_on: String,
-    pub due_on: String,
-    pub status: &'static str,
-    pub paid_on: Option<String>,
-    pub paid_cents: Option<i64>,
-    pub cancelled_on: Option<String>,
-    pub barcode: Option<String>,
-    pub digitable_line: Option<String>,
-    pub pix_payload: Option<String>,
-}
-
-pub struct SessionRow {
-    pub session_id: String,
-    pub unique_id: String,
-    pub login: String,
-    pub nas_ip: String,
-    pub start: DateTime<Utc>,
-    pub update: DateTime<Utc>,
-    pub stop: Option<DateTime<Utc>>,
-    pub session_time: i64,
-    pub input_octets: i64,
-    pub output_octets: i64,
-    pub calling_station: String,
-    pub terminate_cause: &'static str,
-    pub framed_ip: String,
-}
-
 /// The rows of a run of consecutive customers.
 #[derive(Default)]
 pub struct Batch {
@@ -454,6 +390,163 @@ pub struct Batch {
     pub logins: Vec<LoginRows>,
     pub invoices: Vec<InvoiceRow>,
     pub sessions: Vec<SessionRow>,
+}
+
+impl Batch {
+    /// What the seeder writes; `logins` are FreeRADIUS's, provisioned apart.
+    pub fn rows(&self) -> Rows<'_> {
+        Rows {
+            customers: &self.customers,
+            contacts: &self.contacts,
+            contracts: &self.contracts,
+            services: &self.services,
+            invoices: &self.invoices,
+            sessions: &self.sessions,
+            ..Rows::default()
+        }
+    }
+}
+
+/// Plans, POPs (with their network elements) and one NAS per POP.
+pub struct Catalogs {
+    pub plans: Vec<PlanRow>,
+    pub pops: Vec<PopRow>,
+    pub elements: Vec<ElementRow>,
+    pub nas: Vec<NasRow>,
+}
+
+impl Catalogs {
+    pub fn rows(&self) -> Rows<'_> {
+        Rows {
+            plans: &self.plans,
+            pops: &self.pops,
+            elements: &self.elements,
+            nas: &self.nas,
+            ..Rows::default()
+        }
+    }
+}
+
+pub fn catalogs(shape: &Shape) -> Catalogs {
+    let plans = PLANS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, down, up, price, group, _))| PlanRow {
+            id: i as i64 + 1,
+            name: name.to_string(),
+            download_kbps: *down,
+            upload_kbps: *up,
+            price_cents: *price,
+            radius_group: group.to_string(),
+        })
+        .collect();
+    let mut pops = Vec::new();
+    let mut elements = Vec::new();
+    for pop in 1..=shape.pops {
+        let city = CITIES[(pop as usize - 1) % CITIES.len()];
+        pops.push(PopRow {
+            id: pop,
+            name: format!("POP {city} {pop:03}"),
+            city: city.to_string(),
+        });
+        for e in 1..=shape.elements_per_pop {
+            elements.push(ElementRow {
+                id: (pop - 1) * shape.elements_per_pop + e,
+                name: format!("OLT {pop:03}-{e:02}"),
+                pop_id: pop,
+            });
+        }
+    }
+    // One NAS per POP, at private addresses, never probed (check_method none).
+    let nas = (1..=shape.nas_count())
+        .map(|id| NasRow {
+            id,
+            nasname: Shape::nas_ip(id),
+            shortname: format!("bng-{id:03}"),
+            secret: format!("segredo-{id:03}"),
+            pop_id: id,
+        })
+        .collect();
+    Catalogs {
+        plans,
+        pops,
+        elements,
+        nas,
+    }
+}
+
+/// A few maintenances: one in force on a network element (a small share of the contracts,
+/// whatever the size, so that `verificaacesso` mostly reads), one on a NAS last week, and
+/// past ones resolved.
+pub fn maintenances(shape: &Shape) -> Vec<MaintenanceRow> {
+    let now = shape.now;
+    let hours = TimeDelta::hours;
+    let mut out = Vec::new();
+    let mut add = |description: String,
+                   ivr_message: Option<&'static str>,
+                   severity: i64,
+                   status: i64,
+                   starts_at: DateTime<Utc>,
+                   expected_end: Option<DateTime<Utc>>,
+                   resolved_at: Option<DateTime<Utc>>,
+                   nas: Vec<i64>,
+                   elements: Vec<i64>| {
+        out.push(MaintenanceRow {
+            id: out.len() as i64 + 1,
+            description,
+            ivr_message,
+            severity,
+            status,
+            starts_at,
+            expected_end,
+            resolved_at,
+            created_at: starts_at,
+            pops: Vec::new(),
+            nas,
+            elements,
+        });
+    };
+    let element = shape.elements();
+    add(
+        format!("Rompimento de fibra na OLT {element}"),
+        Some("Manutenção na região"),
+        4,
+        2,
+        now - hours(1),
+        Some(now + hours(2)),
+        None,
+        vec![],
+        vec![element],
+    );
+    let nas = shape.nas_count();
+    let start = now - hours(24 * 7);
+    add(
+        format!("Troca de fonte do concentrador bng-{nas:03}"),
+        None,
+        3,
+        4,
+        start,
+        Some(start + hours(1)),
+        Some(start + hours(1)),
+        vec![nas],
+        vec![],
+    );
+    for k in 1..=20i64 {
+        let element = 1 + (k * 7919) % shape.elements();
+        let start = now - hours(24 * 9 * k);
+        add(
+            format!("Atualização de firmware da OLT {element}"),
+            Some("Manutenção programada"),
+            1,
+            4,
+            start,
+            Some(start + hours(2)),
+            Some(start + hours(1)),
+            vec![],
+            vec![element],
+        );
+    }
+    out
 }
 
 /// Where the next batch starts: the ids of contracts and invoices run on across batches.
@@ -791,8 +884,8 @@ fn session(
         update: end,
         stop,
         session_time: time,
-        input_octets: time * (1000 + rng.below(200_000) as i64),
-        output_octets: time * (5000 + rng.below(2_000_000) as i64),
+        input_octets: Some(time * (1000 + rng.below(200_000) as i64)),
+        output_octets: Some(time * (5000 + rng.below(2_000_000) as i64)),
         calling_station: mac.to_string(),
         terminate_cause: cause,
         framed_ip: framed_ip.to_string(),

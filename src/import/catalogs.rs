@@ -4,26 +4,12 @@
 //! - POPs `id,nome,cidade`;
 //! - NAS `id,nome,ip,segredo,tipo,porta_coa,verificacao,pop`.
 
-use std::collections::HashMap;
-
-use sqlx::AssertSqlSafe;
-
 use super::fields::{self, LineError, err};
 use super::source::Row;
-use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep, services};
 use crate::store::Conn;
+use crate::store::import::{self as sql, Nas, Of, Plan, Pop};
 use crate::store::radius;
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Plan {
-    id: i64,
-    name: String,
-    download_kbps: i64,
-    upload_kbps: i64,
-    price_cents: i64,
-    radius_group: String,
-}
 
 /// `300M`, `1G`, `1,5G`, `512k`, `300 Mbps` → kbit/s. A bare number is refused: its unit
 /// would be a guess.
@@ -98,37 +84,10 @@ pub async fn plans(
         }
     });
     let ids: Vec<i64> = records.iter().map(|(_, p)| p.id).collect();
-    let mut stored: HashMap<i64, Plan> = sql::fetch_in::<Plan, _>(
-        conn,
-        "SELECT id, name, download_kbps, upload_kbps, price_cents, radius_group FROM plans \
-         WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.id, p))
-    .collect();
+    let mut stored = sql::plans(conn, &ids).await?;
     let write = classify(records, &mut stored, |p| (p.id, p.clone()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO plans (id, name, download_kbps, upload_kbps, price_cents, radius_group) \
-             VALUES {} ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-             download_kbps = excluded.download_kbps, upload_kbps = excluded.upload_kbps, \
-             price_cents = excluded.price_cents, radius_group = excluded.radius_group",
-            sql::tuples(chunk.len(), 6)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (p, _) in chunk {
-            query = query
-                .bind(p.id)
-                .bind(&p.name)
-                .bind(p.download_kbps)
-                .bind(p.upload_kbps)
-                .bind(p.price_cents)
-                .bind(&p.radius_group);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let plans: Vec<&Plan> = write.iter().map(|(p, _)| p).collect();
+    sql::upsert_plans(conn, &plans).await?;
     let mut regrouped = Vec::new();
     for (p, old) in &write {
         radius::provision_plan(conn, p.id).await?;
@@ -141,14 +100,7 @@ pub async fn plans(
         }
     }
     // Services of a plan whose group was renamed move to the new group.
-    services::reprovision(conn, ctx.radius, "plan_id", &regrouped).await
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Pop {
-    id: i64,
-    name: String,
-    city: Option<String>,
+    services::reprovision(conn, ctx.radius, Of::Plans, &regrouped).await
 }
 
 fn check_pop(row: &Row<'_>) -> Result<Pop, LineError> {
@@ -167,42 +119,12 @@ pub async fn pops(
 ) -> Result<(), sqlx::Error> {
     let records = check_rows(rows, ctx, out, check_pop, |p| p.id);
     let ids: Vec<i64> = records.iter().map(|(_, p)| p.id).collect();
-    let mut stored: HashMap<i64, Pop> = sql::fetch_in::<Pop, _>(
-        conn,
-        "SELECT id, name, city FROM pops WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.id, p))
-    .collect();
+    let mut stored = sql::pops(conn, &ids).await?;
     let write = classify(records, &mut stored, |p| (p.id, p.clone()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO pops (id, name, city) VALUES {} ON CONFLICT (id) DO UPDATE SET \
-             name = excluded.name, city = excluded.city",
-            sql::tuples(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (p, _) in chunk {
-            query = query.bind(p.id).bind(&p.name).bind(&p.city);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let pops: Vec<&Pop> = write.iter().map(|(p, _)| p).collect();
+    sql::upsert_pops(conn, &pops).await?;
     ctx.pops.extend(write.iter().map(|(p, _)| p.id));
     Ok(())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Nas {
-    id: i64,
-    shortname: String,
-    nasname: String,
-    secret: String,
-    kind: String,
-    coa_port: i64,
-    check_method: String,
-    pop_id: Option<i64>,
 }
 
 const CHECK_METHODS: [&str; 4] = ["none", "coa", "status-server", "mikrotik-api"];
@@ -252,41 +174,10 @@ pub async fn nas(
         }
     });
     let ids: Vec<i64> = records.iter().map(|(_, n)| n.id).collect();
-    let mut stored: HashMap<i64, Nas> = sql::fetch_in::<Nas, _>(
-        conn,
-        "SELECT CAST(id AS BIGINT) AS id, COALESCE(shortname, '') AS shortname, nasname, secret, \
-         COALESCE(type, 'other') AS kind, CAST(coa_port AS BIGINT) AS coa_port, check_method, \
-         pop_id FROM nas WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|n| (n.id, n))
-    .collect();
+    let mut stored = sql::nas(conn, &ids).await?;
     let write = classify(records, &mut stored, |n| (n.id, n.clone()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO nas (id, shortname, nasname, secret, type, coa_port, check_method, \
-             pop_id) VALUES {} ON CONFLICT (id) DO UPDATE SET shortname = excluded.shortname, \
-             nasname = excluded.nasname, secret = excluded.secret, type = excluded.type, \
-             coa_port = excluded.coa_port, check_method = excluded.check_method, \
-             pop_id = excluded.pop_id",
-            sql::tuples(chunk.len(), 8)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (n, _) in chunk {
-            query = query
-                .bind(n.id)
-                .bind(&n.shortname)
-                .bind(&n.nasname)
-                .bind(&n.secret)
-                .bind(&n.kind)
-                .bind(n.coa_port)
-                .bind(&n.check_method)
-                .bind(n.pop_id);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let nas: Vec<&Nas> = write.iter().map(|(n, _)| n).collect();
+    sql::upsert_nas(conn, &nas).await?;
     ctx.nas.extend(write.iter().map(|(n, _)| n.id));
     Ok(())
 }

@@ -3,38 +3,17 @@
 //! transaction, as the URA functions do: crossing into service (1, 7) enables its services,
 //! crossing out of it disables them, and FreeRADIUS is rewritten from the new status.
 
-use std::collections::HashMap;
-
-use sqlx::AssertSqlSafe;
-
 use super::fields::{self, LineError, err};
 use super::source::Row;
-use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep, services};
 use crate::domain::states::ContractStatus;
 use crate::store::Conn;
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Stored {
-    customer_id: i64,
-    status: i64,
-    status_mode: i64,
-    pop_id: Option<i64>,
-    due_day: i64,
-    address: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Existing {
-    id: i64,
-    #[sqlx(flatten)]
-    stored: Stored,
-}
+use crate::store::import::{self as sql, ContractFields, Of};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
     pub id: i64,
-    stored: Stored,
+    stored: ContractFields,
 }
 
 /// Lowercase without the accents Portuguese uses.
@@ -89,7 +68,7 @@ pub fn check(row: &Row<'_>) -> Result<Contract, LineError> {
     };
     Ok(Contract {
         id,
-        stored: Stored {
+        stored: ContractFields {
             customer_id,
             status,
             status_mode,
@@ -131,20 +110,11 @@ pub async fn batch(
         }
     });
     let ids: Vec<i64> = records.iter().map(|(_, c)| c.id).collect();
-    let mut stored: HashMap<i64, Stored> = sql::fetch_in::<Existing, _>(
-        conn,
-        "SELECT id, customer_id, status, status_mode, pop_id, due_day, address \
-         FROM contracts WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|e| (e.id, e.stored))
-    .collect();
+    let mut stored = sql::contracts(conn, &ids).await?;
     let write = classify(records, &mut stored, |c| (c.id, c.stored.clone()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        upsert(conn, ctx, chunk).await?;
-    }
+    let contracts: Vec<(i64, &ContractFields)> =
+        write.iter().map(|(c, _)| (c.id, &c.stored)).collect();
+    sql::upsert_contracts(conn, &contracts, &ctx.now).await?;
     let mut changed = Vec::new();
     let mut enable = Vec::new();
     let mut disable = Vec::new();
@@ -159,49 +129,10 @@ pub async fn batch(
             _ => {}
         }
     }
-    for (ids, enabled) in [(&enable, 1), (&disable, 0)] {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let mut query = sqlx::query(AssertSqlSafe(format!(
-                "UPDATE internet_services SET enabled = $1 WHERE contract_id IN ({})",
-                sql::params(2, chunk.len())
-            )))
-            .bind(enabled);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *conn).await?;
-        }
+    for (ids, enabled) in [(&enable, true), (&disable, false)] {
+        sql::set_services_enabled(conn, ids, enabled).await?;
     }
-    services::reprovision(conn, ctx.radius, "contract_id", &changed).await
-}
-
-async fn upsert(
-    conn: &mut Conn,
-    ctx: &Ctx<'_>,
-    chunk: &[(Contract, Option<Stored>)],
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO contracts (id, customer_id, status, status_mode, pop_id, due_day, address, \
-         created_at) VALUES {} ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
-         status = excluded.status, status_mode = excluded.status_mode, pop_id = excluded.pop_id, \
-         due_day = excluded.due_day, address = excluded.address",
-        sql::tuples(chunk.len(), 8)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for (c, _) in chunk {
-        let s = &c.stored;
-        query = query
-            .bind(c.id)
-            .bind(s.customer_id)
-            .bind(s.status)
-            .bind(s.status_mode)
-            .bind(s.pop_id)
-            .bind(s.due_day)
-            .bind(&s.address)
-            .bind(&ctx.now);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    services::reprovision(conn, ctx.radius, Of::Contracts, &changed).await
 }
 
 #[cfg(test)]

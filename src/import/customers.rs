@@ -2,36 +2,14 @@
 //! `id,nome,cpfcnpj,nascimento,emails,celulares,telefones`; several e-mails or phones in one
 //! cell are separated by `;`. The contacts of a line replace the customer's contacts.
 
-use std::collections::HashMap;
-
-use sqlx::AssertSqlSafe;
-
 use super::fields::{self, LineError, err};
 use super::source::Row;
-use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify};
 use crate::store::Conn;
+use crate::store::import::{self as sql, Customer};
 
 /// Contacts in stored order: e-mails, then mobiles, then phones, each as in the file.
 type Contacts = Vec<(String, String)>;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Customer {
-    pub id: i64,
-    pub name: String,
-    pub document: String,
-    pub birth_date: Option<String>,
-    pub contacts: Contacts,
-}
-
-/// What is compared with the stored customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Stored {
-    name: String,
-    document: String,
-    birth_date: Option<String>,
-    contacts: Contacts,
-}
 
 pub fn check(row: &Row<'_>) -> Result<Customer, LineError> {
     let line = row.line;
@@ -99,41 +77,6 @@ fn in_order(mut rows: Vec<(String, String)>) -> Contacts {
     rows
 }
 
-async fn stored(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, Stored>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, Option<String>)> = sql::fetch_in(
-        conn,
-        "SELECT id, name, document, birth_date FROM customers WHERE id IN ({in})",
-        ids,
-    )
-    .await?;
-    let contacts: Vec<(i64, String, String)> = sql::fetch_in(
-        conn,
-        "SELECT customer_id, kind, value FROM customer_contacts WHERE customer_id IN ({in}) \
-         ORDER BY id",
-        ids,
-    )
-    .await?;
-    let mut by_customer: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    for (customer, kind, value) in contacts {
-        by_customer.entry(customer).or_default().push((kind, value));
-    }
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, document, birth_date)| {
-            let contacts = in_order(by_customer.remove(&id).unwrap_or_default());
-            (
-                id,
-                Stored {
-                    name,
-                    document,
-                    birth_date,
-                    contacts,
-                },
-            )
-        })
-        .collect())
-}
-
 pub async fn batch(
     conn: &mut Conn,
     ctx: &mut Ctx<'_>,
@@ -142,26 +85,13 @@ pub async fn batch(
 ) -> Result<(), sqlx::Error> {
     let records = check_rows(rows, ctx, out, check, |c| c.id);
     let ids: Vec<i64> = records.iter().map(|(_, c)| c.id).collect();
-    let mut stored = stored(conn, &ids).await?;
-    let write = classify(
-        records,
-        &mut stored,
-        |c| {
-            (
-                c.id,
-                Stored {
-                    name: c.name.clone(),
-                    document: c.document.clone(),
-                    birth_date: c.birth_date.clone(),
-                    contacts: c.contacts.clone(),
-                },
-            )
-        },
-        out,
-    );
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        upsert(conn, ctx, chunk).await?;
+    let mut stored = sql::customers(conn, &ids).await?;
+    for customer in stored.values_mut() {
+        customer.contacts = in_order(std::mem::take(&mut customer.contacts));
     }
+    let write = classify(records, &mut stored, |c| (c.id, c.clone()), out);
+    let customers: Vec<&Customer> = write.iter().map(|(c, _)| c).collect();
+    sql::upsert_customers(conn, &customers, &ctx.now).await?;
     // Contacts are rewritten only where they differ.
     let rewrite: Vec<&Customer> = write
         .iter()
@@ -173,57 +103,6 @@ pub async fn batch(
         .filter(|(c, old)| old.as_ref().is_some_and(|o| o.contacts != c.contacts))
         .map(|(c, _)| c.id)
         .collect();
-    for chunk in replaced.chunks(ROWS_PER_STATEMENT) {
-        let mut query = sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM customer_contacts WHERE customer_id IN ({})",
-            sql::params(1, chunk.len())
-        )));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    let contacts: Vec<(i64, &str, &str)> = rewrite
-        .iter()
-        .flat_map(|c| {
-            c.contacts
-                .iter()
-                .map(|(k, v)| (c.id, k.as_str(), v.as_str()))
-        })
-        .collect();
-    for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
-        let mut query = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO customer_contacts (customer_id, kind, value) VALUES {}",
-            sql::tuples(chunk.len(), 3)
-        )));
-        for (id, kind, value) in chunk {
-            query = query.bind(*id).bind(*kind).bind(*value);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-async fn upsert(
-    conn: &mut Conn,
-    ctx: &Ctx<'_>,
-    chunk: &[(Customer, Option<Stored>)],
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO customers (id, name, document, birth_date, created_at) VALUES {} \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, document = excluded.document, \
-         birth_date = excluded.birth_date",
-        sql::tuples(chunk.len(), 5)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for (c, _) in chunk {
-        query = query
-            .bind(c.id)
-            .bind(&c.name)
-            .bind(&c.document)
-            .bind(&c.birth_date)
-            .bind(&ctx.now);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    sql::delete_contacts(conn, &replaced).await?;
+    sql::insert_contacts(conn, &rewrite).await
 }

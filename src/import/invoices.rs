@@ -3,41 +3,14 @@
 //! aberto/pago/cancelado). The barcode, the linha digitável and the PIX code are checked and
 //! must agree; a missing code is derived from the other.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
-use sqlx::AssertSqlSafe;
 
 use super::fields::{self, LineError, err};
 use super::source::Row;
-use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep};
 use crate::domain::payment_data;
 use crate::store::Conn;
-
-/// A checked invoice, in stored form (dates as `AAAA-MM-DD`).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Invoice {
-    pub contract_id: i64,
-    pub document_number: String,
-    pub our_number: String,
-    pub amount_cents: i64,
-    pub issued_on: String,
-    pub due_on: String,
-    pub status: String,
-    pub paid_on: Option<String>,
-    pub paid_cents: Option<i64>,
-    pub barcode: Option<String>,
-    pub digitable_line: Option<String>,
-    pub pix_payload: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Existing {
-    id: i64,
-    #[sqlx(flatten)]
-    invoice: Invoice,
-}
+use crate::store::import::{self as sql, Invoice};
 
 /// Checks one line (not its contract: that needs the database).
 pub fn check(row: &Row<'_>) -> Result<(i64, Invoice), LineError> {
@@ -110,57 +83,8 @@ pub async fn batch(
         }
     });
     let ids: Vec<i64> = records.iter().map(|(_, (id, _))| *id).collect();
-    let mut stored: HashMap<i64, Invoice> = sql::fetch_in::<Existing, _>(
-        conn,
-        "SELECT id, contract_id, document_number, our_number, amount_cents, issued_on, due_on, \
-         status, paid_on, paid_cents, barcode, digitable_line, pix_payload \
-         FROM invoices WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|e| (e.id, e.invoice))
-    .collect();
+    let mut stored = sql::invoices(conn, &ids).await?;
     let write = classify(records, &mut stored, |(id, inv)| (*id, inv.clone()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        upsert(conn, chunk).await?;
-    }
-    Ok(())
-}
-
-async fn upsert(
-    conn: &mut Conn,
-    chunk: &[((i64, Invoice), Option<Invoice>)],
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO invoices (id, contract_id, document_number, our_number, amount_cents, \
-         issued_on, due_on, status, paid_on, paid_cents, barcode, digitable_line, pix_payload) \
-         VALUES {} \
-         ON CONFLICT (id) DO UPDATE SET contract_id = excluded.contract_id, \
-         document_number = excluded.document_number, our_number = excluded.our_number, \
-         amount_cents = excluded.amount_cents, issued_on = excluded.issued_on, \
-         due_on = excluded.due_on, status = excluded.status, paid_on = excluded.paid_on, \
-         paid_cents = excluded.paid_cents, barcode = excluded.barcode, \
-         digitable_line = excluded.digitable_line, pix_payload = excluded.pix_payload",
-        sql::tuples(chunk.len(), 13)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for ((id, inv), _) in chunk {
-        query = query
-            .bind(*id)
-            .bind(inv.contract_id)
-            .bind(&inv.document_number)
-            .bind(&inv.our_number)
-            .bind(inv.amount_cents)
-            .bind(&inv.issued_on)
-            .bind(&inv.due_on)
-            .bind(&inv.status)
-            .bind(&inv.paid_on)
-            .bind(inv.paid_cents)
-            .bind(&inv.barcode)
-            .bind(&inv.digitable_line)
-            .bind(&inv.pix_payload);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    let invoices: Vec<(i64, &Invoice)> = write.iter().map(|((id, inv), _)| (*id, inv)).collect();
+    sql::upsert_invoices(conn, &invoices).await
 }

@@ -1,10 +1,13 @@
 //! `ura import FILE`: bulk upsert of the provider's data from CSV or JSON, keyed by the
-//! provider's own ids. Kinds: plans, POPs, NAS, customers (with their contacts), contracts,
-//! internet services and invoices. Every line is checked and bad lines are reported with
-//! their number and the field at fault; they change nothing. Good lines are compared with
-//! what is stored (so a second run of the same file changes nothing and says so) and
-//! written in batches, one transaction each, with multi-row statements. FreeRADIUS rows
-//! follow every service and contract change in the same transaction.
+//! provider's own ids. This folder reads and checks the file's lines; `store::import` holds
+//! the SQL. May import `domain`, `store`, `settings` and `store::radius` (FreeRADIUS rows
+//! follow every service and contract change in the same transaction).
+//!
+//! Kinds: plans, POPs, NAS, customers (with their contacts), contracts, internet services and
+//! invoices. Every line is checked and bad lines are reported with their number and the field
+//! at fault; they change nothing. Good lines are compared with what is stored (so a second
+//! run of the same file changes nothing and says so) and written in batches, one transaction
+//! each, with multi-row statements.
 
 mod catalogs;
 mod contracts;
@@ -15,7 +18,6 @@ mod kind;
 mod report;
 mod services;
 mod source;
-mod sql;
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,6 +27,7 @@ pub use report::command;
 pub use source::{Table, read};
 
 use crate::settings::RadiusSettings;
+use crate::store::import as sql;
 use crate::store::{Backend, Conn, Store};
 use source::Row;
 
@@ -50,7 +53,7 @@ impl Summary {
 /// What the batches of one run share.
 pub(crate) struct Ctx<'a> {
     pub radius: &'a RadiusSettings,
-    pub postgres: bool,
+    pub backend: Backend,
     /// `created_at` of new records.
     pub now: String,
     /// Ids already seen in the file, with their line.
@@ -77,16 +80,6 @@ impl Ctx<'_> {
                 Ok(())
             }
         }
-    }
-
-    async fn load_catalogs(&mut self, conn: &mut Conn) -> Result<(), sqlx::Error> {
-        let plans: Vec<(i64, String)> = sqlx::query_as("SELECT id, radius_group FROM plans")
-            .fetch_all(&mut *conn)
-            .await?;
-        self.plans = plans.into_iter().collect();
-        self.pops = sql::all_ids(conn, "pops").await?;
-        self.nas = sql::all_ids(conn, "nas").await?;
-        Ok(())
     }
 }
 
@@ -158,20 +151,17 @@ pub async fn run(
     mut progress: impl FnMut(usize),
 ) -> Result<Summary, sqlx::Error> {
     let mut summary = Summary::default();
+    let catalogs = sql::catalogs(store).await?;
     let mut ctx = Ctx {
         radius,
-        postgres: store.backend == Backend::Postgres,
+        backend: store.backend,
         now: crate::store::ts(chrono::Utc::now()),
         seen: HashMap::new(),
         logins: HashMap::new(),
-        plans: HashMap::new(),
-        pops: HashSet::new(),
-        nas: HashSet::new(),
+        plans: catalogs.plans,
+        pops: catalogs.pops,
+        nas: catalogs.nas,
     };
-    {
-        let mut conn = store.acquire().await?;
-        ctx.load_catalogs(&mut conn).await?;
-    }
     let rows: Vec<Row<'_>> = table.rows().collect();
     let mut done = 0;
     for batch in rows.chunks(BATCH) {
@@ -191,9 +181,8 @@ pub async fn run(
         done += batch.len();
         progress(done);
     }
-    if ctx.postgres && summary.inserted > 0 {
-        let mut conn = store.acquire().await?;
-        sql::advance_sequence(&mut conn, kind.table()).await?;
+    if ctx.backend == Backend::Postgres && summary.inserted > 0 {
+        sql::advance_sequence(store, kind.table()).await?;
     }
     summary.errors.sort_by_key(|e| e.line);
     Ok(summary)

@@ -3,62 +3,13 @@
 //! transaction: `radcheck` password, `radusergroup` by plan or the block group by contract
 //! status (`radius::group_for`).
 
-use std::collections::HashMap;
-
-use sqlx::AssertSqlSafe;
-
 use super::fields::{self, LineError, err};
 use super::source::Row;
-use super::sql::{self, ROWS_PER_STATEMENT};
 use super::{Ctx, Summary, check_rows, classify, keep};
 use crate::settings::RadiusSettings;
 use crate::store::Conn;
+use crate::store::import::{self as sql, Of, Service};
 use crate::store::radius::{self, LoginRows};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    pub id: i64,
-    pub contract_id: i64,
-    pub login: String,
-    pub password: String,
-    pub plan_id: i64,
-    pub nas_id: Option<i64>,
-    pub mac: Option<String>,
-    pub enabled: bool,
-}
-
-/// What is compared with the stored service.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Stored {
-    contract_id: i64,
-    login: String,
-    password: String,
-    plan_id: Option<i64>,
-    nas_id: Option<i64>,
-    mac: Option<String>,
-    enabled: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct Existing {
-    id: i64,
-    #[sqlx(flatten)]
-    stored: Stored,
-}
-
-impl Service {
-    fn stored(&self) -> Stored {
-        Stored {
-            contract_id: self.contract_id,
-            login: self.login.clone(),
-            password: self.password.clone(),
-            plan_id: Some(self.plan_id),
-            nas_id: self.nas_id,
-            mac: self.mac.clone(),
-            enabled: i64::from(self.enabled),
-        }
-    }
-}
 
 /// `02-00-00-00-01-01`, `0200.0000.0101` → `02:00:00:00:01:01`.
 fn mac(text: &str) -> Option<String> {
@@ -123,24 +74,6 @@ pub fn check(row: &Row<'_>) -> Result<Service, LineError> {
     })
 }
 
-/// The contracts' statuses; on PostgreSQL their rows are locked, as
-/// `radius::provision_contract` does, so that a concurrent unlock and this import provision
-/// one after the other.
-async fn contract_statuses(
-    conn: &mut Conn,
-    postgres: bool,
-    ids: &[i64],
-) -> Result<HashMap<i64, i64>, sqlx::Error> {
-    let select = if postgres {
-        "SELECT id, status FROM contracts WHERE id IN ({in}) ORDER BY id FOR UPDATE"
-    } else {
-        "SELECT id, status FROM contracts WHERE id IN ({in})"
-    };
-    let rows: Vec<(i64, i64)> =
-        sql::fetch_in(conn, select, &sql::unique(ids.iter().copied())).await?;
-    Ok(rows.into_iter().collect())
-}
-
 pub async fn batch(
     conn: &mut Conn,
     ctx: &mut Ctx<'_>,
@@ -149,17 +82,8 @@ pub async fn batch(
 ) -> Result<(), sqlx::Error> {
     let mut records = check_rows(rows, ctx, out, check, |s| s.id);
     let contract_ids: Vec<i64> = records.iter().map(|(_, s)| s.contract_id).collect();
-    let statuses = contract_statuses(conn, ctx.postgres, &contract_ids).await?;
-    let logins = sql::unique(records.iter().map(|(_, s)| s.login.clone()));
-    let owners: HashMap<String, i64> = sql::fetch_in::<(i64, String), _>(
-        conn,
-        "SELECT id, login FROM internet_services WHERE login IN ({in})",
-        &logins,
-    )
-    .await?
-    .into_iter()
-    .map(|(id, login)| (login, id))
-    .collect();
+    let statuses = sql::contract_statuses(conn, ctx.backend, &contract_ids).await?;
+    let owners = sql::login_owners(conn, records.iter().map(|(_, s)| s.login.clone())).await?;
     keep(&mut records, out, |line, s| {
         if !statuses.contains_key(&s.contract_id) {
             return Err(err(
@@ -196,20 +120,10 @@ pub async fn batch(
         Ok(())
     });
     let ids: Vec<i64> = records.iter().map(|(_, s)| s.id).collect();
-    let mut stored: HashMap<i64, Stored> = sql::fetch_in::<Existing, _>(
-        conn,
-        "SELECT id, contract_id, login, password, plan_id, CAST(nas_id AS BIGINT) AS nas_id, \
-         mac, enabled FROM internet_services WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .into_iter()
-    .map(|e| (e.id, e.stored))
-    .collect();
-    let write = classify(records, &mut stored, |s| (s.id, s.stored()), out);
-    for chunk in write.chunks(ROWS_PER_STATEMENT) {
-        upsert(conn, chunk).await?;
-    }
+    let mut stored = sql::services(conn, &ids).await?;
+    let write = classify(records, &mut stored, |s| (s.id, s.fields()), out);
+    let services: Vec<&Service> = write.iter().map(|(s, _)| s).collect();
+    sql::upsert_services(conn, &services).await?;
     // FreeRADIUS: a renamed login loses its rows; every written service gets its own.
     let renamed: Vec<&str> = write
         .iter()
@@ -234,54 +148,26 @@ pub async fn batch(
     Ok(())
 }
 
-async fn upsert(conn: &mut Conn, chunk: &[(Service, Option<Stored>)]) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO internet_services (id, contract_id, login, password, plan_id, nas_id, mac, \
-         enabled) VALUES {} ON CONFLICT (id) DO UPDATE SET contract_id = excluded.contract_id, \
-         login = excluded.login, password = excluded.password, plan_id = excluded.plan_id, \
-         nas_id = excluded.nas_id, mac = excluded.mac, enabled = excluded.enabled",
-        sql::tuples(chunk.len(), 8)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for (s, _) in chunk {
-        query = query
-            .bind(s.id)
-            .bind(s.contract_id)
-            .bind(&s.login)
-            .bind(&s.password)
-            .bind(s.plan_id)
-            .bind(s.nas_id)
-            .bind(&s.mac)
-            .bind(i64::from(s.enabled));
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Rewrites the FreeRADIUS rows of the services whose `column` (`contract_id`, `plan_id`)
-/// is one of `ids`, from the data as it stands in this transaction.
+/// Rewrites the FreeRADIUS rows of the services of the contracts or plans `ids`, from the
+/// data as it stands in this transaction.
 pub async fn reprovision(
     conn: &mut Conn,
     settings: &RadiusSettings,
-    column: &str,
+    of: Of,
     ids: &[i64],
 ) -> Result<(), sqlx::Error> {
-    let services: Vec<(String, String, i64, i64, Option<String>)> = sql::fetch_in(
-        conn,
-        &format!(
-            "SELECT s.login, s.password, s.enabled, c.status, p.radius_group \
-             FROM internet_services s JOIN contracts c ON c.id = s.contract_id \
-             LEFT JOIN plans p ON p.id = s.plan_id WHERE s.{column} IN ({{in}}) ORDER BY s.id"
-        ),
-        ids,
-    )
-    .await?;
-    let rows: Vec<LoginRows> = services
+    let rows: Vec<LoginRows> = sql::services_of(conn, of, ids)
+        .await?
         .into_iter()
-        .map(|(login, password, enabled, status, group)| LoginRows {
-            group: radius::group_for(settings, status, enabled != 0, group.as_deref()),
-            login,
-            password,
+        .map(|s| LoginRows {
+            group: radius::group_for(
+                settings,
+                s.status,
+                s.enabled != 0,
+                s.radius_group.as_deref(),
+            ),
+            login: s.login,
+            password: s.password,
         })
         .collect();
     radius::provision_logins(conn, &rows).await

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod dunning;
 pub mod health;
 pub mod idempotency;
+pub mod import;
 pub mod invoices;
 pub mod local_reads;
 pub mod maintenances;
@@ -28,6 +29,7 @@ pub mod radacct;
 pub mod radius;
 pub mod resource;
 pub mod resources;
+pub mod seed;
 mod states;
 pub mod tickets;
 mod write;
@@ -256,16 +258,6 @@ impl Store {
     pub async fn ping(&self, within: Duration) -> bool {
         let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool);
         matches!(tokio::time::timeout(within, ping).await, Ok(Ok(1)))
-    }
-
-    /// Whether the table holds any row. `table` is one of the schema's names, never input.
-    pub async fn has_rows(&self, table: &'static str) -> Result<bool, sqlx::Error> {
-        let any: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {table}) THEN 1 ELSE 0 END"
-        )))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(any != 0)
     }
 
     /// The pool, for the black-box tests to look at what the server wrote.

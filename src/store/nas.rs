@@ -120,20 +120,3 @@ pub async fn reachability(store: &Store) -> Result<Vec<(String, Option<i64>)>, s
         .fetch_all(&store.pool)
         .await
 }
-
-/// Each NAS's id, address and secret.
-pub async fn secrets(store: &Store) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, nasname, secret FROM nas ORDER BY id")
-        .fetch_all(&store.pool)
-        .await
-}
-
-/// Points the NAS's CoA port at `port`, probed by CoA (the demo's simulators).
-pub async fn point_at(store: &Store, id: i64, port: u16) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE nas SET coa_port = $1, check_method = 'coa' WHERE id = $2")
-        .bind(i64::from(port))
-        .bind(id)
-        .execute(&store.pool)
-        .await?;
-    Ok(())
-}

@@ -149,21 +149,3 @@ impl Sessions {
         Ok(done.rows_affected() > 0)
     }
 }
-
-/// Logins and session ids our own `radacct` shows open at the NAS address `nas_ip`.
-pub async fn open_at(store: &Store, nas_ip: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let sql = match store.backend {
-        Backend::Postgres => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE host(nasipaddress) = $1 AND acctstoptime IS NULL"
-        }
-        Backend::Sqlite => {
-            "SELECT username, acctsessionid FROM radacct \
-             WHERE nasipaddress = $1 AND acctstoptime IS NULL"
-        }
-    };
-    sqlx::query_as(sql)
-        .bind(nas_ip)
-        .fetch_all(&store.pool)
-        .await
-}
