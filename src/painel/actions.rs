@@ -117,15 +117,15 @@ fn posted(
     headers: &HeaderMap,
     id: &str,
     post: AgentPost,
-) -> Result<Posted, Response> {
+) -> Result<Posted, Box<Response>> {
     let AgentPost { session, form, .. } = post;
     let Ok(id) = id.trim().parse::<i64>() else {
-        return Err(refuse(
+        return Err(Box::new(refuse(
             state,
             headers,
             StatusCode::NOT_FOUND,
             "Chamada não encontrada.",
-        ));
+        )));
     };
     Ok(Posted { session, id, form })
 }
@@ -173,7 +173,7 @@ pub async fn take(
 ) -> Response {
     let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let now = Utc::now();
     let result = async {
@@ -220,7 +220,7 @@ pub async fn ticket(
 ) -> Response {
     let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let invalid = |m: &str| refuse(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, m);
     let Ok(Some(type_id)) = choice(&p.form, "tipo") else {
@@ -343,7 +343,7 @@ pub async fn handle(
 ) -> Response {
     let p = match posted(&state, &headers, &id, post) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let now = Utc::now();
     let agent_id = p.session.agent.id;

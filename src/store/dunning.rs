@@ -78,9 +78,7 @@ pub async fn lock_status(
     contract_id: i64,
 ) -> Result<Option<(ContractStatus, Option<StatusReason>)>, sqlx::Error> {
     let sql = match backend {
-        Backend::Postgres => {
-            "SELECT status, status_reason FROM contracts WHERE id = $1 FOR UPDATE"
-        }
+        Backend::Postgres => "SELECT status, status_reason FROM contracts WHERE id = $1 FOR UPDATE",
         Backend::Sqlite => "SELECT status, status_reason FROM contracts WHERE id = $1",
     };
     sqlx::query_as(sql)
@@ -218,7 +216,11 @@ const CHANGE_SELECT: &str = "SELECT h.id, h.contract_id, cu.name AS customer_nam
     JOIN customers cu ON cu.id = c.customer_id";
 
 /// The contract's changes, newest first.
-pub async fn changes_of(store: &Store, contract_id: i64, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
+pub async fn changes_of(
+    store: &Store,
+    contract_id: i64,
+    limit: i64,
+) -> Result<Vec<Change>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{CHANGE_SELECT} WHERE h.contract_id = $1 ORDER BY h.id DESC LIMIT $2"
     )))
@@ -238,6 +240,27 @@ pub async fn changes_since(
         "{CHANGE_SELECT} WHERE h.created_at >= $1 ORDER BY h.id DESC LIMIT $2"
     )))
     .bind(ts(since))
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await
+}
+
+/// Changes for `reason` made in `[since, until)`, newest first (a day's blocks or
+/// restorations on the console).
+pub async fn changes_between(
+    store: &Store,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    reason: StatusReason,
+    limit: i64,
+) -> Result<Vec<Change>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{CHANGE_SELECT} WHERE h.created_at >= $1 AND h.created_at < $2 AND h.reason = $3 \
+         ORDER BY h.id DESC LIMIT $4"
+    )))
+    .bind(ts(since))
+    .bind(ts(until))
+    .bind(reason)
     .bind(limit)
     .fetch_all(&store.pool)
     .await
