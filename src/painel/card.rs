@@ -1,5 +1,6 @@
 //! The caller's card: who is calling and why, gathered when it is shown so that it is current
-//! (contracts, open invoices, promises this month, connection, maintenances, last tickets).
+//! (contracts with their last status changes, open invoices, promises this month, connection,
+//! maintenances, last tickets).
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use super::PainelState;
 use crate::domain::states::ContractStatus;
 use crate::domain::{document, money, tempo};
 use crate::store::agents::Session;
+use crate::store::dunning::{self, Change};
 use crate::store::painel::{self, Call, Catalog};
 use crate::store::{contracts, maintenances, parse_ts};
 
@@ -17,6 +19,7 @@ use crate::store::{contracts, maintenances, parse_ts};
 const SESSIONS_WAIT: Duration = Duration::from_millis(800);
 const INVOICES_SHOWN: i64 = 6;
 const TICKETS_SHOWN: i64 = 5;
+const STATUS_CHANGES_SHOWN: i64 = 10;
 
 #[derive(Serialize)]
 pub struct CardView {
@@ -53,6 +56,40 @@ pub struct ContractView {
     pub faturas_abertas: i64,
     pub faturas: Vec<InvoiceView>,
     pub servicos: Vec<ServiceView>,
+    /// The last status changes, newest first.
+    pub mudancas: Vec<StatusChangeView>,
+}
+
+/// One change of a contract's status, as the card and the day's dunning page show it.
+#[derive(Serialize)]
+pub struct StatusChangeView {
+    pub id: i64,
+    /// Local `dd/mm HH:MM`.
+    pub quando: String,
+    pub contrato: i64,
+    pub cliente: String,
+    pub de: &'static str,
+    pub para: &'static str,
+    pub motivo: &'static str,
+    pub protocolo: Option<String>,
+    /// Who or what made it: `cobranca`, `admin:NOME`, `ura:APP`...
+    pub por: String,
+}
+
+impl StatusChangeView {
+    pub fn new(state: &PainelState, c: Change) -> StatusChangeView {
+        StatusChangeView {
+            id: c.id,
+            quando: local(state, &c.created_at, "%d/%m %H:%M"),
+            contrato: c.contract_id,
+            cliente: c.customer_name,
+            de: c.from_status.name(),
+            para: c.to_status.name(),
+            motivo: c.reason.label(),
+            protocolo: c.protocol,
+            por: c.actor,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -165,6 +202,11 @@ pub async fn build(
                 valor: money::brl(i.amount_cents),
             })
             .collect();
+        let mudancas = dunning::changes_of(store, line.id, STATUS_CHANGES_SHOWN)
+            .await?
+            .into_iter()
+            .map(|c| StatusChangeView::new(state, c))
+            .collect();
         let mut servicos = Vec::new();
         for s in &services {
             servicos.push(service_view(state, s).await);
@@ -191,6 +233,7 @@ pub async fn build(
             faturas_abertas: balance.count,
             faturas,
             servicos,
+            mudancas,
         });
     }
     let month = today.format("%Y-%m").to_string();

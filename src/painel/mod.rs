@@ -6,6 +6,7 @@
 mod actions;
 mod auth;
 mod card;
+mod dunning;
 pub mod live;
 mod pages;
 mod views;
@@ -95,6 +96,7 @@ where
             get(pages::queues_page).post(pages::save_queues),
         )
         .route("/painel/historico", get(pages::history))
+        .route("/painel/cobranca", get(dunning::day_page))
         .route("/painel/eventos", get(live::stream))
         .route("/painel/chamadas/{id}", get(pages::card_page))
         .route("/painel/chamadas/{id}/atender", post(actions::take))

@@ -1,4 +1,5 @@
 //! The console's pages: open calls (live), one call, the history, the choice of queues.
+//! (The day's dunning page is in `dunning.rs`.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,14 +25,14 @@ const HISTORY_PAGE: i64 = 30;
 
 /// The agent as templates show it.
 #[derive(Serialize)]
-struct Me<'a> {
+pub(super) struct Me<'a> {
     nome: &'a str,
     login: &'a str,
     filas: Vec<String>,
     csrf: &'a str,
 }
 
-fn me(session: &Session) -> Me<'_> {
+pub(super) fn me(session: &Session) -> Me<'_> {
     Me {
         nome: &session.agent.name,
         login: &session.agent.login,
@@ -40,7 +41,7 @@ fn me(session: &Session) -> Me<'_> {
     }
 }
 
-fn unavailable(state: &PainelState, e: sqlx::Error) -> Response {
+pub(super) fn unavailable(state: &PainelState, e: sqlx::Error) -> Response {
     tracing::warn!("painel: banco indisponível: {e}");
     Denied::Unavailable.respond(state, true)
 }

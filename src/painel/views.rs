@@ -33,6 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/painel/historico.html"),
     ),
     (
+        "cobranca.html",
+        include_str!("../../templates/painel/cobranca.html"),
+    ),
+    (
         "filas.html",
         include_str!("../../templates/painel/filas.html"),
     ),

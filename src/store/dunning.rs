@@ -244,3 +244,24 @@ pub async fn changes_since(
     .fetch_all(&store.pool)
     .await
 }
+
+/// Changes for `reason` made in `[since, until)`, newest first (a day's blocks or
+/// restorations on the console).
+pub async fn changes_between(
+    store: &Store,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    reason: StatusReason,
+    limit: i64,
+) -> Result<Vec<Change>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{CHANGE_SELECT} WHERE h.created_at >= $1 AND h.created_at < $2 AND h.reason = $3 \
+         ORDER BY h.id DESC LIMIT $4"
+    )))
+    .bind(ts(since))
+    .bind(ts(until))
+    .bind(reason)
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await
+}

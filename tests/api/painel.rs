@@ -1015,3 +1015,290 @@ async fn a_call_received_by_one_process_reaches_agents_on_another() {
     drop(other);
     app.stop().await;
 }
+
+/// A status change written as the dunning job or a promise would (the job's own route is not
+/// what this file tests): statuses by number, `at` as the store writes timestamps.
+async fn insert_change(
+    app: &TestApp,
+    contract: i64,
+    (from, to): (i64, i64),
+    reason: &str,
+    protocol: &str,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    sqlx::query(
+        "INSERT INTO contract_status_changes \
+         (contract_id, from_status, to_status, reason, protocol, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(contract)
+    .bind(from)
+    .bind(to)
+    .bind(reason)
+    .bind(protocol)
+    .bind(actor)
+    .bind(ura::store::ts(at))
+    .execute(app.store.pool())
+    .await
+    .expect("insert status change");
+}
+
+/// `text` as the templates escape it (minijinja escapes `/` too).
+fn escaped(text: &str) -> String {
+    text.replace('/', "&#x2f;")
+}
+
+/// The part of `html` from the element with `id` on (to tell one table from the other).
+fn from_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    &html[html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in: {html}"))..]
+}
+
+#[tokio::test]
+async fn the_card_shows_each_contracts_status_changes_with_reason_protocol_and_who() {
+    let app = spawn().await;
+    let tz = app.settings.tz().unwrap();
+    add_agent(&app, "ana", "Ana", None).await;
+    let ana = sign_in(&app, "ana").await;
+    let token = ura::store::admin_tokens::create(&app.store, "operador")
+        .await
+        .unwrap();
+    crate::common::scan::secret(&token);
+    let r = app
+        .send(
+            app.client
+                .patch(app.url("/admin/api/v1/contratos/1001"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"status": 4})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = chrono::Utc::now() - chrono::TimeDelta::hours(2);
+    insert_change(
+        &app,
+        1002,
+        (1, 4),
+        "debito",
+        "20260101000042",
+        "cobranca",
+        at,
+    )
+    .await;
+    insert_change(
+        &app,
+        1001,
+        (4, 1),
+        "promessa",
+        "20260101000043",
+        "ura:<b>app</b>",
+        at,
+    )
+    .await;
+    notify(&app, "1001", "84991380000", None).await;
+    let id = last_call_id(&app).await;
+    let page = get_as(&app, &ana, &format!("/painel/chamadas/{id}")).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(body.contains("Mudanças de status"), "{body}");
+    // 1001's own list: the manual suspension, by whom, open since the call is about 1001.
+    let card_1001 = &body[body.find("<strong>Contrato 1001</strong>").unwrap()
+        ..body.find("<strong>Contrato 1002</strong>").unwrap()];
+    assert!(
+        card_1001.contains("<details class=\"mudancas\" open>"),
+        "{card_1001}"
+    );
+    assert!(
+        card_1001.contains("Ativo → <strong>Suspenso</strong> · manual"),
+        "{card_1001}"
+    );
+    assert!(card_1001.contains("admin:operador"), "{card_1001}");
+    // What the author's name holds is shown as text.
+    assert!(
+        card_1001.contains("ura:&lt;b&gt;app&lt;&#x2f;b&gt;"),
+        "{card_1001}"
+    );
+    assert!(!body.contains("<b>app"));
+    // 1002's: the block for debt, at its local time, with its protocol.
+    let card_1002 = &body[body.find("<strong>Contrato 1002</strong>").unwrap()..];
+    let when = escaped(&at.with_timezone(&tz).format("%d/%m %H:%M").to_string());
+    assert!(
+        card_1002.contains(&format!(
+            "<span class=\"quando\">{when}</span> · Ativo → <strong>Suspenso</strong> · débito · \
+             protocolo <span class=\"protocolo\">20260101000042</span> · \
+             <span class=\"por\">cobranca</span>"
+        )),
+        "{card_1002}"
+    );
+    assert!(!card_1002.contains("manual"), "{card_1002}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_dunning_page_lists_the_days_blocks_and_restorations() {
+    let app = spawn().await;
+    let tz = app.settings.tz().unwrap();
+    add_agent(&app, "ana", "Ana", None).await;
+    let ana = sign_in(&app, "ana").await;
+    let now = chrono::Utc::now();
+    // Today: 1002 blocked for debt by the job, then given back by paying its overdue invoices
+    // through the admin API (the real path: status, change and protocol in one transaction).
+    app.exec("UPDATE contracts SET status_reason = 'debito' WHERE id = 1002")
+        .await;
+    insert_change(
+        &app,
+        1002,
+        (1, 4),
+        "debito",
+        "20260101000077",
+        "cobranca",
+        now - chrono::TimeDelta::seconds(30),
+    )
+    .await;
+    let token = ura::store::admin_tokens::create(&app.store, "operador")
+        .await
+        .unwrap();
+    crate::common::scan::secret(&token);
+    for invoice in [10021, 10022] {
+        let r = app
+            .send(
+                app.client
+                    .post(app.url(&format!("/admin/api/v1/faturas/{invoice}/pagar")))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let restored_protocol = app
+        .scalar_str("SELECT protocol FROM contract_status_changes WHERE reason = 'pagamento'")
+        .await
+        .expect("the payment gave the line back with a protocol");
+    // Today too, but not for money: a promise's unlock and a manual change are not listed.
+    insert_change(
+        &app,
+        3001,
+        (4, 1),
+        "promessa",
+        "20260101000088",
+        "ura:teste",
+        now,
+    )
+    .await;
+    let r = app
+        .send(
+            app.client
+                .patch(app.url("/admin/api/v1/contratos/5001"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"status": 4})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Yesterday: 2001, whose customer's name would be markup, reduced for debt.
+    app.exec("UPDATE customers SET name = '<script>alert(7)</script>' WHERE id = 2")
+        .await;
+    let yesterday = now - chrono::TimeDelta::hours(24);
+    insert_change(
+        &app,
+        2001,
+        (1, 7),
+        "debito",
+        "20260101000099",
+        "cobranca",
+        yesterday,
+    )
+    .await;
+
+    let home = get_as(&app, &ana, "/painel/").await;
+    assert!(
+        home.body.contains(&format!(
+            "href=\"{}/painel/cobranca\"",
+            app.settings.base_path
+        )),
+        "the navigation links the page"
+    );
+    let today = get_as(&app, &ana, "/painel/cobranca").await;
+    assert_eq!(today.status, 200);
+    let body = &today.body;
+    assert!(body.contains("Cobrança hoje"), "{body}");
+    let rows = |html: &str| html.matches("<tr data-mudanca=").count();
+    let blocked = from_id(body, "bloqueados");
+    let blocked = &blocked[..blocked.find("</table>").unwrap()];
+    assert_eq!(rows(blocked), 1, "{blocked}");
+    assert!(blocked.contains("<td>1002</td>"), "{blocked}");
+    assert!(
+        blocked.contains("Ativo → <strong>Suspenso</strong>"),
+        "{blocked}"
+    );
+    assert!(blocked.contains("20260101000077"), "{blocked}");
+    assert!(blocked.contains("MARIA DE TESTE SILVA"), "{blocked}");
+    let restored = from_id(body, "restabelecidos");
+    assert_eq!(rows(restored), 1, "{restored}");
+    assert!(restored.contains("<td>1002</td>"), "{restored}");
+    assert!(
+        restored.contains("Suspenso → <strong>Ativo</strong>"),
+        "{restored}"
+    );
+    assert!(restored.contains(&restored_protocol), "{restored}");
+    assert!(restored.contains("pagamento:admin:operador"), "{restored}");
+    let when = escaped(&now.with_timezone(&tz).format("%d/%m").to_string());
+    assert!(restored.contains(&format!("<td>{when} ")), "{restored}");
+    for absent in [
+        "20260101000088",
+        "<td>3001</td>",
+        "<td>5001</td>",
+        "<td>2001</td>",
+    ] {
+        assert!(
+            !body.contains(absent),
+            "{absent} is not today's money: {body}"
+        );
+    }
+
+    // Another day, chosen with `dia`: yesterday's reduction, escaped.
+    let day = yesterday.with_timezone(&tz).date_naive();
+    let page = get_as(&app, &ana, &format!("/painel/cobranca?dia={day}")).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(
+        body.contains(&format!(
+            "Cobrança em {}",
+            escaped(&day.format("%d/%m/%Y").to_string())
+        )),
+        "{body}"
+    );
+    let blocked = from_id(body, "bloqueados");
+    assert_eq!(rows(blocked), 1, "{blocked}");
+    assert!(blocked.contains("<td>2001</td>"), "{blocked}");
+    assert!(blocked.contains("Ativo → <strong>Ativo V. Reduzida</strong>"));
+    assert!(
+        blocked.contains("&lt;script&gt;alert(7)&lt;&#x2f;script&gt;"),
+        "{blocked}"
+    );
+    assert!(!body.contains("<script>alert(7)"));
+    assert!(body.contains("Nenhum contrato restabelecido por pagamento neste dia."));
+    assert!(body.contains(&format!("dia={}\">Dia seguinte", day.succ_opt().unwrap())));
+
+    let bad = get_as(&app, &ana, "/painel/cobranca?dia=31/12/2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("Data inválida: use AAAA-MM-DD."),
+        "{}",
+        bad.body
+    );
+    // Signed out: the sign-in page.
+    let r = app
+        .client
+        .get(app.url("/painel/cobranca"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("{}/painel/entrar", app.settings.base_path).as_str()
+    );
+    app.stop().await;
+}

@@ -534,9 +534,22 @@ pub fn document(base_path: &str) -> OpenApi {
         "text/html",
     )
     .post;
+    let mut cobranca = simple(
+        HttpMethod::Get,
+        "Painel",
+        "Painel: cobrança do dia (bloqueados por débito, restabelecidos por pagamento)",
+        "painel_cobranca",
+        "text/html",
+    );
+    if let Some(get) = cobranca.get.as_mut() {
+        get.parameters = Some(vec![
+            query("dia", "AAAA-MM-DD, dia local do operador; padrão: hoje").build(),
+        ]);
+    }
     paths = paths
         .path("/painel/entrar", entrar)
         .path("/painel/filas", filas)
+        .path("/painel/cobranca", cobranca)
         .path(
             "/painel/sair",
             simple(
