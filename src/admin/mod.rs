@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::paging::Page;
-use crate::services::dunning::Dunning;
+use crate::services::dunning::{Dunning, RunReport};
 use crate::services::settle::Settlement;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -306,7 +306,7 @@ async fn dunning_run(
             tracing::info!(admin = %admin.name, simular = simulate, contratos = lines.len(), "admin: cobrança executada");
             ok(
                 StatusCode::OK,
-                DunningRun {
+                RunReport {
                     simulacao: simulate,
                     contratos: lines,
                 },
@@ -314,11 +314,4 @@ async fn dunning_run(
         }
         Err(e) => db_error(e),
     }
-}
-
-/// The answer of a dunning run.
-#[derive(serde::Serialize)]
-struct DunningRun {
-    simulacao: bool,
-    contratos: Vec<crate::services::dunning::Line>,
 }

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::line::{Change, LineControl};
 use crate::domain::dunning::{self, Action, Decision, Facts, Rule, Step};
@@ -20,8 +21,17 @@ use crate::store::protocols::Owner;
 /// Contracts read per query.
 const PAGE: i64 = 1000;
 
+/// The answer of a run: whether it only simulated, and what it did to each contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = cobranca_execucao)]
+pub struct RunReport {
+    pub simulacao: bool,
+    pub contratos: Vec<Line>,
+}
+
 /// One contract of the run's report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = cobranca_contrato)]
 pub struct Line {
     pub contrato: i64,
     pub cliente: String,
@@ -29,6 +39,7 @@ pub struct Line {
     pub fatura_mais_antiga: String,
     pub dias: i64,
     /// The overdue amount, in reais.
+    #[schema(value_type = f64)]
     pub valor: serde_json::Value,
     /// What was done (or, simulating, would be): `aviso de suspensão`, `suspensão`...
     pub acao: String,

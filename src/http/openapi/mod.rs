@@ -359,7 +359,10 @@ pub fn document(base_path: &str) -> OpenApi {
             .path(format!("/admin/api/v1/{}/{{id}}", r.path), item);
     }
     let (maintenance_collection, maintenance_item) = maintenance_paths();
-    components = components.schema("manutencao", maintenance_schema());
+    components = components
+        .schema("manutencao", maintenance_schema())
+        .schema_from::<crate::services::dunning::RunReport>()
+        .schema_from::<crate::services::dunning::Line>();
     paths = paths
         .path("/admin/api/v1/manutencoes", maintenance_collection)
         .path("/admin/api/v1/manutencoes/{id}", maintenance_item)
@@ -382,6 +385,41 @@ pub fn document(base_path: &str) -> OpenApi {
                 .response(
                     "200",
                     json_response("A fatura", Ref::from_schema_name("faturas").into()),
+                )
+                .build(),
+            ),
+        )
+        .path(
+            "/admin/api/v1/cobranca/executar",
+            PathItem::new(
+                HttpMethod::Post,
+                admin_op(
+                    "Executa a regra de cobrança uma vez (simular: nada muda)".into(),
+                    "cobranca_executar",
+                )
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(ObjectBuilder::new().property(
+                                    "simular",
+                                    ObjectBuilder::new().schema_type(Type::Boolean),
+                                )))
+                                .build(),
+                        )
+                        .build(),
+                ))
+                .response(
+                    "200",
+                    json_response(
+                        "O que a regra fez (ou faria) a cada contrato",
+                        Ref::from_schema_name("cobranca_execucao").into(),
+                    ),
+                )
+                .response(
+                    "409",
+                    json_response("Cobrança automática desligada", error_ref()),
                 )
                 .build(),
             ),
