@@ -348,7 +348,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file, tipo, db } => {
             let settings = settings(config, &db, None)?;
             let store = open(&settings).await?;
-            crate::import::command(&store, &settings.radius, &file, tipo.as_deref()).await
+            let imported =
+                crate::import::command(&store, &settings.radius, &file, tipo.as_deref()).await?;
+            if !imported.paid_contracts.is_empty() {
+                // Invoices marked paid by the file pay like any other payment: a contract
+                // blocked for debt with nothing overdue left gets its line back.
+                let state = crate::app::AppState::new(store.clone(), settings).await?;
+                let settlement = &state.admin.settlement;
+                let mut restored = 0;
+                for id in &imported.paid_contracts {
+                    if settlement.restore(*id, "importacao").await?.is_some() {
+                        restored += 1;
+                    }
+                }
+                settlement.line.settle_effects().await;
+                state.stop.cancel();
+                if restored > 0 {
+                    eprintln!("{restored} contrato(s) com acesso restabelecido pelo pagamento");
+                }
+            }
+            if imported.refused > 0 {
+                anyhow::bail!("{} linha(s) recusada(s)", imported.refused);
+            }
+            Ok(())
         }
         Command::Gen {
             customers,

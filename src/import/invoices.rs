@@ -85,6 +85,11 @@ pub async fn batch(
     let ids: Vec<i64> = records.iter().map(|(_, (id, _))| *id).collect();
     let mut stored = sql::invoices(conn, &ids).await?;
     let write = classify(records, &mut stored, |(id, inv)| (*id, inv.clone()), out);
+    for ((_, inv), old) in &write {
+        if inv.status == "paid" && old.as_ref().is_some_and(|o| o.status == "open") {
+            out.paid_contracts.insert(inv.contract_id);
+        }
+    }
     let invoices: Vec<(i64, &Invoice)> = write.iter().map(|((id, inv), _)| (*id, inv)).collect();
     sql::upsert_invoices(conn, &invoices).await
 }

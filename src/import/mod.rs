@@ -41,6 +41,9 @@ pub struct Summary {
     pub unchanged: usize,
     /// Refused lines, in line order.
     pub errors: Vec<LineError>,
+    /// Contracts of invoices this import marked paid (they were open): the money loop looks
+    /// at them after the import, as after any payment.
+    pub paid_contracts: std::collections::BTreeSet<i64>,
 }
 
 impl Summary {

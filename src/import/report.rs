@@ -16,13 +16,13 @@ pub async fn command(
     radius: &RadiusSettings,
     file: &Path,
     tipo: Option<&str>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Imported> {
     let started = Instant::now();
     let table = super::read(file)?;
     let total = table.rows.len();
     if total == 0 && tipo.is_none() {
         println!("nenhuma linha para importar em {}", file.display());
-        return Ok(());
+        return Ok(Imported::default());
     }
     let kind = super::resolve_kind(tipo, &table)?;
     for column in super::unknown_columns(kind, &table) {
@@ -43,11 +43,18 @@ pub async fn command(
         eprintln!("{e}");
     }
     print_summary(kind, &summary, total, started);
-    if summary.errors.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("{} linha(s) recusada(s)", summary.errors.len())
-    }
+    Ok(Imported {
+        refused: summary.errors.len(),
+        paid_contracts: summary.paid_contracts,
+    })
+}
+
+/// What the command leaves for its caller: lines refused (the exit status) and the contracts
+/// whose invoices it marked paid (the money loop looks at them).
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub refused: usize,
+    pub paid_contracts: std::collections::BTreeSet<i64>,
 }
 
 /// A bar on stderr when it is a terminal; nothing otherwise (logs, pipes, CI).

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use super::line::{Change, Changed, LineControl};
 use crate::domain::states::{ContractStatus, InvoiceStatus, StatusReason};
 use crate::notify::templates::RestoredContext;
-use crate::store::{Store, dunning, invoices};
+use crate::store::{Store, WriteTx, dunning, invoices};
 
 /// What became of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,18 +59,20 @@ impl Settlement {
             return self.lost(id).await;
         }
         let restored = self.restore_in(&mut tx, contract_id, actor, now).await?;
-        let messages = match &restored {
-            Some(changed) if self.notify_restored => {
-                self.queue_restored(&mut tx, changed, now).await?
-            }
-            _ => Vec::new(),
-        };
-        tx.commit().await?;
-        if let Some(changed) = &restored {
-            self.line.committed(changed);
-            self.line.deliver(messages);
-        }
-        Ok(Settled::Done(restored))
+        Ok(Settled::Done(self.commit(tx, restored, now).await?))
+    }
+
+    /// Gives the contract's line back when its debt is paid by other means than `pay` (an
+    /// import that marked invoices paid), in a transaction of its own.
+    pub async fn restore(
+        &self,
+        contract_id: i64,
+        actor: &str,
+    ) -> Result<Option<Changed>, sqlx::Error> {
+        let now = Utc::now();
+        let mut tx = self.store.write().await?;
+        let restored = self.restore_in(&mut tx, contract_id, actor, now).await?;
+        self.commit(tx, restored, now).await
     }
 
     /// Cancels the invoice on `date` (`YYYY-MM-DD`).
@@ -135,6 +137,27 @@ impl Settlement {
                 },
             )
             .await
+    }
+
+    /// Queues the customer's message (when asked for), commits, then the effects.
+    async fn commit(
+        &self,
+        mut tx: WriteTx,
+        restored: Option<Changed>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Changed>, sqlx::Error> {
+        let messages = match &restored {
+            Some(changed) if self.notify_restored => {
+                self.queue_restored(&mut tx, changed, now).await?
+            }
+            _ => Vec::new(),
+        };
+        tx.commit().await?;
+        if let Some(changed) = &restored {
+            self.line.committed(changed);
+            self.line.deliver(messages);
+        }
+        Ok(restored)
     }
 
     async fn queue_restored(
