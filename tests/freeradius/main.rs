@@ -11,9 +11,13 @@
 //! coa.rs checks RFC 5176 Dynamic Authorization both ways with FreeRADIUS's own tools:
 //! `radclient` against `ura nas-sim`, and ura's CoA client against a FreeRADIUS CoA listener.
 //!
+//! cobranca.rs runs the money loop on that network: the dunning job blocks an overdue
+//! contract, paying gives the line back, with a NAS simulator receiving the Disconnects.
+//!
 //! Run: `cargo test --test freeradius`.
 
 mod coa;
+mod cobranca;
 mod radius;
 mod ura;
 

@@ -288,6 +288,36 @@ impl Ura {
         Resp { status, body, json }
     }
 
+    /// Sends `body` as JSON to the admin API (`/admin/api/v1/{path}`) with an admin token.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> Resp {
+        let response = self
+            .client
+            .request(method, format!("{}/admin/api/v1/{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+        Resp { status, body, json }
+    }
+
+    /// Runs test set-up SQL on ura's database.
+    pub async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(self.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
             .fetch_one(self.store.pool())

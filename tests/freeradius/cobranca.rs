@@ -1,0 +1,336 @@
+//! The money loop on the real network (issue 16, "Proof"): the dunning JOB suspends an
+//! overdue contract (its `radusergroup` row moves to the block group, FreeRADIUS answers the
+//! block group's attributes, the NAS gets a Disconnect), paying the invoice through the admin
+//! API gives the line back within 5 s (the plan's group and attributes, a second Disconnect,
+//! `consultacliente` says Ativo), and a contract suspended by hand stays suspended when paid.
+//!
+//! The NAS is `NasSim` in process, standing in for the demo's NAS 1 (127.0.0.1); the sessions
+//! it holds are opened and closed through FreeRADIUS's accounting, as a NAS would.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+use ura::network::nas_sim::{Behavior, NasSim, Received};
+use ura::settings::CobrancaSettings;
+
+use crate::radius::{Auth, FreeRadius, session_attrs};
+use crate::ura::Ura;
+use crate::{assert_accept, install_or_skip, password_of, session_id};
+
+const SECRET: &str = "segredo-do-nas";
+/// RFC 5176 Disconnect-Request.
+const DISCONNECT_REQUEST: u8 = 40;
+/// The job runs every half second; it gets this long to suspend the contract.
+const JOB_DEADLINE: Duration = Duration::from_secs(20);
+/// Issue 16: the line is back within 5 s of the payment being recorded.
+const RESTORE_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a payment of a contract suspended by hand is watched for a wrong Disconnect
+/// (the effects after a commit take milliseconds; the job runs 4 times meanwhile).
+const QUIET: Duration = Duration::from_secs(2);
+/// The settings' default `radius.grupo_bloqueio`, and the demo's reply for it.
+const BLOCK_GROUP: &str = "bloqueado";
+const BLOCK_LIST: &str = "bloqueados";
+/// 1001 (maria.silva) and 6001 (ana.costa) are both on plano-600m.
+const PLAN_GROUP: &str = "plano-600m";
+const PLAN_RATE: &str = "300M/600M";
+
+/// Polls `check` every 50 ms until it holds; panics with `what` after `deadline`.
+async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let until = Instant::now() + deadline;
+    while !check().await {
+        assert!(
+            Instant::now() < until,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The Disconnect-Requests the simulator received for `login`.
+fn disconnects(sim: &NasSim, login: &str) -> Vec<Received> {
+    sim.received()
+        .into_iter()
+        .filter(|p| p.code == DISCONNECT_REQUEST && p.user_name.as_deref() == Some(login))
+        .collect()
+}
+
+fn assert_disconnect(p: &Received, login: &str, session: &str) {
+    assert_eq!(p.user_name.as_deref(), Some(login), "{p:?}");
+    assert_eq!(p.acct_session_id.as_deref(), Some(session), "{p:?}");
+    assert!(
+        p.authenticator_ok && p.message_authenticator_ok,
+        "signed with the NAS's secret: {p:?}"
+    );
+}
+
+async fn contract_status(ura: &Ura, contract: i64) -> i64 {
+    ura.scalar_i64(&format!(
+        "SELECT CAST(status AS BIGINT) FROM contracts WHERE id = {contract}"
+    ))
+    .await
+}
+
+async fn group_of(ura: &Ura, login: &str) -> Option<String> {
+    ura.scalar_str(&format!(
+        "SELECT groupname FROM radusergroup WHERE username = '{login}'"
+    ))
+    .await
+}
+
+/// `consultacliente` for one contract: its `contratoStatusDisplay`.
+async fn status_display(ura: &Ura, contract: &str) -> String {
+    let r = ura.call("consultacliente", &[("contrato", contract)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json["contratos"][0]["contratoStatusDisplay"]
+        .as_str()
+        .unwrap_or_else(|| panic!("consultacliente {contract}: {}", r.body))
+        .to_string()
+}
+
+/// The NAS reports a session through FreeRADIUS (Start or Stop).
+async fn account(radius: &FreeRadius, login: &str, session: &str, status: &str, ip: &str) {
+    let r = radius
+        .accounting(&session_attrs(login, session, status, ip))
+        .await;
+    assert_eq!(r.code, "Accounting-Response", "{}", r.output);
+}
+
+/// An open invoice of `contract` due 30 days ago (past the default `dias_bloqueio`, 20),
+/// created as an operator would; its id.
+async fn overdue_invoice(ura: &Ura, token: &str, contract: i64) -> i64 {
+    let due = (chrono::Utc::now() - chrono::TimeDelta::days(30)).date_naive();
+    let issued = due - chrono::TimeDelta::days(20);
+    let r = ura
+        .admin(
+            Method::POST,
+            token,
+            "faturas",
+            &json!({
+                "contrato_id": contract,
+                "numero_documento": format!("ATRASO-{contract}"),
+                "nosso_numero": format!("9{contract}"),
+                "valor": 129.9,
+                "emissao": issued.to_string(),
+                "vencimento": due.to_string(),
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json["id"].as_i64().expect("invoice id")
+}
+
+async fn pay(ura: &Ura, token: &str, invoice: i64) {
+    let r = ura
+        .admin(
+            Method::POST,
+            token,
+            &format!("faturas/{invoice}/pagar"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json["status"], "pago", "{}", r.body);
+}
+
+async fn assert_block_group_reply(radius: &FreeRadius, login: &str, password: &str) {
+    let r = radius.radtest(login, password, Auth::Pap).await;
+    assert_accept(&r);
+    assert_eq!(
+        r.get("Mikrotik-Address-List").as_deref(),
+        Some(BLOCK_LIST),
+        "{login}: the block group's reply: {}",
+        r.output
+    );
+    assert_eq!(r.get("Mikrotik-Rate-Limit"), None, "{}", r.output);
+}
+
+async fn assert_plan_reply(radius: &FreeRadius, login: &str, password: &str) {
+    let r = radius.radtest(login, password, Auth::Pap).await;
+    assert_accept(&r);
+    assert_eq!(
+        r.get("Mikrotik-Rate-Limit").as_deref(),
+        Some(PLAN_RATE),
+        "{login}: {PLAN_GROUP}'s reply: {}",
+        r.output
+    );
+    assert_eq!(r.get("Mikrotik-Address-List"), None, "{}", r.output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back() {
+    const TEST: &str = "the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back";
+    let Some(install) = install_or_skip(TEST) else {
+        return;
+    };
+    // The rule blocks at once, at any hour, any day: the notice is still sent, the step
+    // follows it in the same run.
+    let ura = Ura::spawn(&install, |s| {
+        s.cobranca = CobrancaSettings {
+            ativo: true,
+            aviso_antecedencia: 0,
+            horario: "00:00-24:00".into(),
+            dias_uteis: false,
+            intervalo: 0.5,
+            ..CobrancaSettings::default()
+        };
+    })
+    .await;
+    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
+    let token = ura::store::admin_tokens::create(&ura.store, "operador")
+        .await
+        .expect("admin token");
+    let maria = password_of(&ura, "maria.silva").await;
+    let ana = password_of(&ura, "ana.costa").await;
+
+    // NAS 1 is the simulator, holding the sessions it opens through FreeRADIUS for Maria
+    // (1001) and Ana (6001). Maria's demo session was written by the seeder, not by this
+    // NAS: it goes first. (Accounting-On would not close it on SQLite: the seeder writes
+    // text timestamps where FreeRADIUS writes and compares epoch integers.)
+    let sim = NasSim::start(
+        "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
+        SECRET.as_bytes().to_vec(),
+        Behavior::Normal,
+    )
+    .expect("NAS simulator");
+    ura.exec(&format!(
+        "UPDATE nas SET coa_port = {}, secret = '{SECRET}' WHERE id = 1",
+        sim.addr().port()
+    ))
+    .await;
+    ura.exec(
+        "UPDATE radacct SET acctstoptime = acctupdatetime \
+         WHERE username = 'maria.silva' AND acctstoptime IS NULL",
+    )
+    .await;
+    let maria_first = session_id();
+    account(&radius, "maria.silva", &maria_first, "Start", "100.64.0.10").await;
+    sim.hold("maria.silva", &maria_first);
+    let ana_session = session_id();
+    account(&radius, "ana.costa", &ana_session, "Start", "100.64.0.30").await;
+    sim.hold("ana.costa", &ana_session);
+
+    // 6001 is suspended by hand before it owes anything: the job never looks at it.
+    let r = ura
+        .admin(
+            Method::PATCH,
+            &token,
+            "contratos/6001",
+            &json!({"status": 4}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let manual_invoice = overdue_invoice(&ura, &token, 6001).await;
+
+    // 1001 (active) now owes an invoice 30 days overdue: the job suspends it.
+    let invoice = overdue_invoice(&ura, &token, 1001).await;
+    wait_until("the job to suspend 1001", JOB_DEADLINE, || async {
+        contract_status(&ura, 1001).await == 4
+    })
+    .await;
+    let changes = ura
+        .scalar_i64(
+            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
+             AND to_status = 4 AND reason = 'debito' AND actor = 'cobranca'",
+        )
+        .await;
+    assert_eq!(changes, 1, "suspended for debt by the job");
+    let notices = ura
+        .scalar_i64(
+            "SELECT COUNT(*) FROM dunning_notices WHERE contract_id = 1001 AND step = 'bloqueio'",
+        )
+        .await;
+    assert_eq!(
+        notices, 1,
+        "the notice went out before the step (RGC art. 70)"
+    );
+    assert_eq!(
+        group_of(&ura, "maria.silva").await.as_deref(),
+        Some(BLOCK_GROUP)
+    );
+    wait_until("the Disconnect of 1001's session", JOB_DEADLINE, || async {
+        !disconnects(&sim, "maria.silva").is_empty()
+    })
+    .await;
+    let sent = disconnects(&sim, "maria.silva");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_disconnect(&sent[0], "maria.silva", &maria_first);
+    assert!(!sim.holds("maria.silva"), "the NAS dropped the session");
+    assert_eq!(status_display(&ura, "1001").await, " Suspenso");
+
+    // The equipment authenticates again: the block group. Its NAS reports the old session's
+    // end and the new one's start.
+    assert_block_group_reply(&radius, "maria.silva", &maria).await;
+    account(&radius, "maria.silva", &maria_first, "Stop", "100.64.0.10").await;
+    let maria_second = session_id();
+    account(
+        &radius,
+        "maria.silva",
+        &maria_second,
+        "Start",
+        "100.64.0.11",
+    )
+    .await;
+    sim.hold("maria.silva", &maria_second);
+
+    // The customer pays: within 5 s, the plan's group, the plan's reply, a Disconnect of
+    // the blocked session, and the IVR sees Ativo.
+    let paid_at = Instant::now();
+    pay(&ura, &token, invoice).await;
+    assert_eq!(
+        group_of(&ura, "maria.silva").await.as_deref(),
+        Some(PLAN_GROUP),
+        "restored in the payment's transaction"
+    );
+    assert_eq!(contract_status(&ura, 1001).await, 1);
+    let left = RESTORE_DEADLINE.saturating_sub(paid_at.elapsed());
+    wait_until("the Disconnect after the payment", left, || async {
+        disconnects(&sim, "maria.silva").len() >= 2
+    })
+    .await;
+    let sent = disconnects(&sim, "maria.silva");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_disconnect(&sent[1], "maria.silva", &maria_second);
+    assert_plan_reply(&radius, "maria.silva", &maria).await;
+    assert_eq!(status_display(&ura, "1001").await, " Ativo");
+    let restored_in = paid_at.elapsed();
+    assert!(
+        restored_in <= RESTORE_DEADLINE,
+        "the line came back {restored_in:?} after the payment"
+    );
+    let changes = ura
+        .scalar_i64(
+            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
+             AND to_status = 1 AND reason = 'pagamento'",
+        )
+        .await;
+    assert_eq!(changes, 1, "given back for the payment");
+
+    // 6001 was suspended by hand: its overdue invoice paid, it stays suspended, in the block
+    // group, and its session is left alone.
+    assert_eq!(
+        group_of(&ura, "ana.costa").await.as_deref(),
+        Some(BLOCK_GROUP)
+    );
+    pay(&ura, &token, manual_invoice).await;
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(contract_status(&ura, 6001).await, 4);
+    assert_eq!(
+        group_of(&ura, "ana.costa").await.as_deref(),
+        Some(BLOCK_GROUP)
+    );
+    assert_block_group_reply(&radius, "ana.costa", &ana).await;
+    assert_eq!(status_display(&ura, "6001").await, " Suspenso");
+    let sent = disconnects(&sim, "ana.costa");
+    assert!(sent.is_empty(), "no Disconnect for 6001: {sent:?}");
+    assert!(sim.holds("ana.costa"));
+    // Nor did the job touch 1001 again.
+    assert_eq!(disconnects(&sim, "maria.silva").len(), 2);
+    assert_eq!(contract_status(&ura, 1001).await, 1);
+}
