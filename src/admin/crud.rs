@@ -324,12 +324,21 @@ async fn write_in_tx(
     if let Some(contacts) = contacts {
         admin_hooks::replace_contacts(&mut tx, id, &contacts).await?;
     }
-    if std::ptr::eq(resource, &CONTRACTS) {
-        record_manual_status(&mut tx, id, before.as_ref(), &values, actor).await?;
-    }
+    let status_changed = if std::ptr::eq(resource, &CONTRACTS) {
+        record_manual_status(&mut tx, id, before.as_ref(), &values, actor).await?
+    } else {
+        None
+    };
     provision(state, &mut tx, resource, id, before.as_ref(), old_login).await?;
     let row = read_one(&mut tx, resource, id).await?;
     tx.commit().await?;
+    if let Some(to) = status_changed {
+        // The equipment re-authenticates into the group the new status gives it.
+        let line = &state.settlement.line;
+        line.metrics
+            .line_changed(to.name(), StatusReason::Manual.as_str());
+        line.disconnect(id);
+    }
     Ok(row.map(|r| (id, r)))
 }
 
@@ -341,30 +350,34 @@ async fn record_manual_status(
     before: Option<&Map<String, Value>>,
     values: &[(&'static Field, Val)],
     actor: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<ContractStatus>, sqlx::Error> {
     let Some(Val::Int(new)) = values
         .iter()
         .find(|(f, _)| f.json == "status")
         .map(|(_, v)| v)
     else {
-        return Ok(());
+        return Ok(None);
     };
     let Ok(to) = ContractStatus::from_code(*new) else {
-        return Ok(());
+        return Ok(None);
     };
-    let from = before
+    // A contract being created has no status to change from.
+    let Some(from) = before
         .and_then(|b| b.get("status"))
         .and_then(Value::as_i64)
-        .and_then(|s| ContractStatus::from_code(s).ok());
-    if from == Some(to) {
-        return Ok(());
+        .and_then(|s| ContractStatus::from_code(s).ok())
+    else {
+        return Ok(None);
+    };
+    if from == to {
+        return Ok(None);
     }
     dunning::set_reason(conn, id, Some(StatusReason::Manual)).await?;
     dunning::record_change(
         conn,
         dunning::NewChange {
             contract_id: id,
-            from: from.unwrap_or(to),
+            from,
             to,
             reason: StatusReason::Manual,
             protocol: None,
@@ -372,7 +385,8 @@ async fn record_manual_status(
             now: Utc::now(),
         },
     )
-    .await
+    .await?;
+    Ok(Some(to))
 }
 
 fn field(resource: &'static Resource, json: &str) -> &'static Field {

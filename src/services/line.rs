@@ -121,9 +121,14 @@ impl LineControl {
             protocolo = %changed.protocol,
             "status do contrato alterado"
         );
+        self.disconnect(changed.contract_id);
+    }
+
+    /// Disconnects the contract's open sessions (RFC 5176), off the caller's path, so that
+    /// the equipment re-authenticates into the group its status gives it now.
+    pub fn disconnect(&self, id: i64) {
         let store = self.store.clone();
         let nas = self.nas.clone();
-        let id = changed.contract_id;
         self.effects.spawn(async move {
             match contracts::logins(&store, id).await {
                 Ok(logins) => {
