@@ -6,6 +6,7 @@ mod admin_manutencoes;
 mod catalogos;
 mod chamado;
 mod clientes;
+mod cobranca;
 mod common;
 mod concurrency;
 mod consulta;
