@@ -6,6 +6,7 @@ mod admin_manutencoes;
 mod catalogos;
 mod chamado;
 mod clientes;
+mod cobranca;
 mod cobranca_crash;
 mod common;
 mod concurrency;
