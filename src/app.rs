@@ -58,27 +58,32 @@ pub struct AppState {
     audit_queue: Arc<Mutex<Option<tokio::sync::mpsc::Receiver<Entry>>>>,
 }
 
-impl FromRef<AppState> for Arc<UraState> {
-    fn from_ref(app: &AppState) -> Self {
-        app.ura.clone()
+/// The routers' state: the assembled server behind one pointer, so that a request clones
+/// one `Arc` (not every part) and each handler takes its slice (`FromRef`).
+#[derive(Clone)]
+struct Routes(Arc<AppState>);
+
+impl FromRef<Routes> for Arc<UraState> {
+    fn from_ref(app: &Routes) -> Self {
+        app.0.ura.clone()
     }
 }
 
-impl FromRef<AppState> for Arc<AdminState> {
-    fn from_ref(app: &AppState) -> Self {
-        app.admin.clone()
+impl FromRef<Routes> for Arc<AdminState> {
+    fn from_ref(app: &Routes) -> Self {
+        app.0.admin.clone()
     }
 }
 
-impl FromRef<AppState> for Arc<PainelState> {
-    fn from_ref(app: &AppState) -> Self {
-        app.painel.clone()
+impl FromRef<Routes> for Arc<PainelState> {
+    fn from_ref(app: &Routes) -> Self {
+        app.0.painel.clone()
     }
 }
 
-impl FromRef<AppState> for ObserveState {
-    fn from_ref(app: &AppState) -> Self {
-        app.observe.clone()
+impl FromRef<Routes> for ObserveState {
+    fn from_ref(app: &Routes) -> Self {
+        app.0.observe.clone()
     }
 }
 
@@ -224,7 +229,7 @@ impl AppState {
     /// Every route of the server, with the layers they all pass through.
     pub fn router(&self) -> Router {
         let settings = &self.ura.settings;
-        let routes: Router<AppState> = Router::new()
+        let routes: Router<Routes> = Router::new()
             .merge(crate::http::ura_router(&settings.cors.origens))
             .merge(crate::painel::router())
             .merge(crate::http::operator_router())
@@ -233,7 +238,7 @@ impl AppState {
                 self.metrics.clone(),
                 crate::http::observe::track,
             ));
-        crate::http::finish(routes.with_state(self.clone()), settings)
+        crate::http::finish(routes.with_state(Routes(Arc::new(self.clone()))), settings)
     }
 }
 

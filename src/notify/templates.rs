@@ -1,8 +1,8 @@
 //! Message templates (minijinja), in Portuguese. The defaults are built in; an operator edits
 //! them by putting files of the same names in `fatura.templates` (`assunto.txt`,
 //! `corpo.txt`, `corpo.html`, `sms.txt`; the dunning notice `aviso_assunto.txt`, `aviso.txt`,
-//! `aviso_sms.txt`; the restored access `restabelecido_assunto.txt`, `restabelecido.txt`,
-//! `restabelecido_sms.txt`).
+//! `aviso_sms.txt`; the restored access `acesso_restabelecido_assunto.txt`, `acesso_restabelecido.txt`,
+//! `acesso_restabelecido_sms.txt`).
 
 use std::path::Path;
 
@@ -36,16 +36,16 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/cobranca/aviso_sms.txt"),
     ),
     (
-        "restabelecido_assunto.txt",
-        include_str!("../../templates/cobranca/restabelecido_assunto.txt"),
+        "acesso_restabelecido_assunto.txt",
+        include_str!("../../templates/cobranca/acesso_restabelecido_assunto.txt"),
     ),
     (
-        "restabelecido.txt",
-        include_str!("../../templates/cobranca/restabelecido.txt"),
+        "acesso_restabelecido.txt",
+        include_str!("../../templates/cobranca/acesso_restabelecido.txt"),
     ),
     (
-        "restabelecido_sms.txt",
-        include_str!("../../templates/cobranca/restabelecido_sms.txt"),
+        "acesso_restabelecido_sms.txt",
+        include_str!("../../templates/cobranca/acesso_restabelecido_sms.txt"),
     ),
 ];
 
@@ -165,7 +165,7 @@ impl Templates {
         })
     }
 
-    /// A message by name prefix (`aviso`, `restabelecido`): subject, e-mail text, SMS line.
+    /// A message by name prefix (`aviso`, `acesso_restabelecido`): subject, e-mail text, SMS line.
     pub fn message(&self, prefix: &str, ctx: &impl Serialize) -> Result<Message, minijinja::Error> {
         let render = |name: String| self.env.get_template(&name)?.render(ctx);
         let sms = render(format!("{prefix}_sms.txt"))?;
@@ -232,6 +232,48 @@ mod tests {
         assert!(sms.starts_with("Provedor X: fatura R$ 49,90 venc. 10/11/2026."));
         assert!(sms.contains("PIX: 000201"));
         assert!(!sms.contains('\n'));
+    }
+
+    #[test]
+    fn dunning_messages_render_in_portuguese() {
+        let t = Templates::load(None).unwrap();
+        let notice = t
+            .message(
+                "aviso",
+                &NoticeContext {
+                    provedor: Provider { nome: "P".into() },
+                    cliente: Customer { nome: "ANA".into() },
+                    contrato: 1002,
+                    etapa: "suspensão".into(),
+                    valor: "149,80".into(),
+                    vencimento: "26/10/2026".into(),
+                    data_prevista: "20/11/2026".into(),
+                    protocolo: "202611050000001".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            notice.subject,
+            "Aviso de suspensão por falta de pagamento - P"
+        );
+        assert!(notice.text.contains("R$ 149,80 do contrato 1002"));
+        assert!(notice.text.contains("a partir de 20/11/2026"));
+        assert!(notice.sms.contains("Protocolo 202611050000001"));
+        assert!(!notice.sms.contains('\n'));
+        let back = t
+            .message(
+                "acesso_restabelecido",
+                &RestoredContext {
+                    provedor: Provider { nome: "P".into() },
+                    cliente: Customer { nome: "ANA".into() },
+                    contrato: 1002,
+                    protocolo: "202611050000002".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(back.subject, "Acesso restabelecido - P");
+        assert!(back.text.contains("contrato 1002 foi restabelecido"));
+        assert!(t.message("inexistente", &back.subject).is_err());
     }
 
     #[test]

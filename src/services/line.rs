@@ -140,7 +140,7 @@ impl LineControl {
         });
     }
 
-    /// Queues a message (template `prefix`: `aviso`, `restabelecido`) about a contract to its
+    /// Queues a message (template `prefix`: `aviso`, `acesso_restabelecido`) about a contract to its
     /// customer's e-mails and first mobile inside `tx`; returns the messages to deliver after
     /// the commit.
     pub async fn queue_message(

@@ -177,7 +177,7 @@ impl Settlement {
             .queue_message(
                 tx,
                 (changed.contract_id, changed.customer_id),
-                "restabelecido",
+                "acesso_restabelecido",
                 &context,
                 &changed.protocol,
                 now,
