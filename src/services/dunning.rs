@@ -17,6 +17,7 @@ use crate::domain::states::{ContractStatus, StatusReason};
 use crate::notify::templates::NoticeContext;
 use crate::store::dunning::{self as rows, Candidate};
 use crate::store::protocols::Owner;
+use crate::store::{Backend, WriteTx};
 
 /// Contracts read per query.
 const PAGE: i64 = 1000;
@@ -162,17 +163,12 @@ impl Dunning {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Option<String>, sqlx::Error> {
-        let store = &self.line.store;
-        let mut tx = store.write().await?;
-        let Some((status, _)) = rows::lock_status(&mut tx, store.backend, c.contract_id).await?
+        let mut tx = self.line.store.write().await?;
+        let Some((oldest, overdue)) =
+            still_owed(&mut tx, self.line.store.backend, rule, c, today).await?
         else {
             return Ok(None);
         };
-        let (oldest, overdue) = rows::overdue(&mut tx, c.contract_id, today).await?;
-        if status != c.status || overdue < rule.min_cents.max(1) {
-            return Ok(None);
-        }
-        let oldest = oldest.unwrap_or_else(|| c.oldest_due.clone());
         let opened = super::protocols::open(
             &mut tx,
             now,
@@ -244,16 +240,14 @@ impl Dunning {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Option<String>, sqlx::Error> {
-        let store = &self.line.store;
-        let mut tx = store.write().await?;
-        let Some((status, _)) = rows::lock_status(&mut tx, store.backend, c.contract_id).await?
-        else {
-            return Ok(None);
-        };
-        let (_, overdue) = rows::overdue(&mut tx, c.contract_id, today).await?;
-        if status != c.status || overdue == 0 || overdue < rule.min_cents {
+        let mut tx = self.line.store.write().await?;
+        if still_owed(&mut tx, self.line.store.backend, rule, c, today)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
+        let status = c.status;
         let to = match step {
             Step::Reduce => ContractStatus::ReducedSpeed,
             Step::Suspend => ContractStatus::Suspended,
@@ -282,6 +276,28 @@ impl Dunning {
         self.line.committed(&changed);
         Ok(Some(changed.protocol))
     }
+}
+
+/// Inside the step's transaction, with the contract locked: whether it is still as the run
+/// read it and still owes at least the minimum. The oldest overdue due date and the sum.
+async fn still_owed(
+    tx: &mut WriteTx,
+    backend: Backend,
+    rule: &Rule,
+    c: &Candidate,
+    today: NaiveDate,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    let Some((status, _)) = rows::lock_status(tx, backend, c.contract_id).await? else {
+        return Ok(None);
+    };
+    let (oldest, overdue) = rows::overdue(tx, c.contract_id, today).await?;
+    if status != c.status || overdue == 0 || overdue < rule.min_cents {
+        return Ok(None);
+    }
+    Ok(Some((
+        oldest.unwrap_or_else(|| c.oldest_due.clone()),
+        overdue,
+    )))
 }
 
 fn facts(c: &Candidate) -> Facts {

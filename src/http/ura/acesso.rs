@@ -8,7 +8,7 @@ use super::answers::{self, Access, VerificaAcesso};
 use crate::domain::tempo;
 use crate::http::error::ApiError;
 use crate::network::nas::{self, Holds};
-use crate::services::{self, protocols::TicketSpec};
+use crate::services;
 use crate::store::contracts::{self, Contract, Service};
 use crate::store::maintenances::{self, InForce};
 use crate::store::protocols::Owner;
@@ -248,16 +248,7 @@ async fn record_contact(
             origin: "verificaacesso",
         },
         ctx.params.get("protocolo"),
-        Some(TicketSpec {
-            type_id: NO_ACCESS_TICKET_TYPE,
-            sector_id: Some(SUPPORT_SECTOR),
-            content: &content,
-            origin: "ura",
-            caller: ctx.caller(),
-            app_id: Some(ctx.app.id),
-            agent_id: None,
-            work_order_reason: None,
-        }),
+        Some(ctx.ticket(NO_ACCESS_TICKET_TYPE, Some(SUPPORT_SECTOR), &content)),
     )
     .await?
     .protocol;

@@ -68,14 +68,12 @@ async fn answer(ctx: &Ctx) -> Result<Chamado, ApiError> {
         },
         ctx.params.get("protocolo"),
         Some(TicketSpec {
-            type_id,
-            sector_id,
-            content: ctx.params.get("conteudo").unwrap_or(DEFAULT_CONTENT),
-            origin: "ura",
-            caller: ctx.caller(),
-            app_id: Some(ctx.app.id),
-            agent_id: None,
             work_order_reason: Some(reason_id),
+            ..ctx.ticket(
+                type_id,
+                sector_id,
+                ctx.params.get("conteudo").unwrap_or(DEFAULT_CONTENT),
+            )
         }),
     )
     .await?

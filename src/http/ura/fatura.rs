@@ -10,7 +10,7 @@ use crate::domain::{boleto, invoice, money};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::notify::templates::{Customer, EmailContext, InvoiceView, Provider, SmsContext};
-use crate::services::{self, protocols::TicketSpec};
+use crate::services;
 use crate::store::contracts::{self, Invoice};
 use crate::store::messages::{self, NewMessage};
 use crate::store::protocols::Owner;
@@ -173,16 +173,7 @@ async fn answer(ctx: &Ctx) -> Result<EnviaFatura, ApiError> {
             origin: "enviafatura",
         },
         ctx.params.get("protocolo"),
-        Some(TicketSpec {
-            type_id: INVOICE_TICKET_TYPE,
-            sector_id: Some(FINANCE_SECTOR),
-            content: &content,
-            origin: "ura",
-            caller: ctx.caller(),
-            app_id: Some(ctx.app.id),
-            agent_id: None,
-            work_order_reason: None,
-        }),
+        Some(ctx.ticket(INVOICE_TICKET_TYPE, Some(FINANCE_SECTOR), &content)),
     )
     .await?
     .protocol;

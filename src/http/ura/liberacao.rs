@@ -9,7 +9,6 @@ use super::Ctx;
 use super::answers::{self, LiberacaoPromessa, Unlock};
 use crate::domain::promise::{self, Decision, Facts, Policy};
 use crate::http::error::ApiError;
-use crate::services::protocols::TicketSpec;
 use crate::store::contracts;
 use crate::store::promises::{self, NewPromise};
 use crate::store::protocols::Owner;
@@ -87,16 +86,7 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
             origin: "liberacaopromessa",
         },
         ctx.params.get("protocolo"),
-        Some(TicketSpec {
-            type_id: UNLOCK_TICKET_TYPE,
-            sector_id: Some(FINANCE_SECTOR),
-            content: &content,
-            origin: "ura",
-            caller: ctx.caller(),
-            app_id: Some(ctx.app.id),
-            agent_id: None,
-            work_order_reason: None,
-        }),
+        Some(ctx.ticket(UNLOCK_TICKET_TYPE, Some(FINANCE_SECTOR), &content)),
     )
     .await?
     .protocol;

@@ -30,6 +30,7 @@ use super::error::{ApiError, json_response};
 use super::params::{self, Params};
 use super::state::UraState;
 use crate::domain::document;
+use crate::services::protocols::TicketSpec;
 use crate::store::contracts::{self, Contract};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,6 +345,25 @@ impl Ctx {
             }
         }
         Ok(Some(contract))
+    }
+
+    /// The ticket a URA function opens under its protocol: from this app, for this caller.
+    pub fn ticket<'a>(
+        &'a self,
+        type_id: i64,
+        sector_id: Option<i64>,
+        content: &'a str,
+    ) -> TicketSpec<'a> {
+        TicketSpec {
+            type_id,
+            sector_id,
+            content,
+            origin: "ura",
+            caller: self.caller(),
+            app_id: Some(self.app.id),
+            agent_id: None,
+            work_order_reason: None,
+        }
     }
 
     /// The common "not found" answer of the functions that take `contrato`.
