@@ -98,10 +98,10 @@ fuzz_target!(|data: &[u8]| {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ]
-            .contains(&e.status),
+            .contains(&e.status()),
             "unexpected status {} ({})",
-            e.status,
-            e.detail
+            e.status(),
+            e.detail()
         ),
     }
 });
