@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{AdminState, AdminToken, db_error, error, ok, paging};
 use crate::domain::paging::Page;
 use crate::domain::states::{ContractStatus, StatusReason};
-use crate::domain::{money, payment_data};
+use crate::domain::{money, payment_data, pix};
 use crate::services::settle::Settled;
 use crate::store::radius;
 use crate::store::resource::{self, Field, Kind, Problem, Resource, Val, field_error};
@@ -297,6 +297,7 @@ async fn write_in_tx(
     }
     if std::ptr::eq(resource, &INVOICES) {
         normalize_payment_codes(&mut tx, &mut values, id).await?;
+        check_bank_fields(&mut tx, &mut values, id).await?;
     }
     if std::ptr::eq(resource, &CONTRACTS) && !creating {
         // A status changed by the operator is a manual status, unless the mode is given.
@@ -323,6 +324,9 @@ async fn write_in_tx(
     };
     if let Some(contacts) = contacts {
         admin_hooks::replace_contacts(&mut tx, id, &contacts).await?;
+    }
+    if std::ptr::eq(resource, &INVOICES) {
+        admin_hooks::refresh_our_number_key(&mut tx, id).await?;
     }
     let status_changed = if std::ptr::eq(resource, &CONTRACTS) {
         record_manual_status(&mut tx, id, before.as_ref(), &values, actor).await?
@@ -503,6 +507,73 @@ async fn normalize_payment_codes(
         text(checked.digitable_line),
     ));
     values.push((field(&INVOICES, "codigo_pix"), text(checked.pix)));
+    Ok(())
+}
+
+/// The bank code (three digits), the agreement and the PIX txid as a bank and a PSP write
+/// them; a txid names one invoice only, and is read from the PIX code when not given.
+async fn check_bank_fields(
+    conn: &mut Conn,
+    values: &mut Vec<(&'static Field, Val)>,
+    id: Option<i64>,
+) -> Result<(), Problem> {
+    let text = |values: &[(&'static Field, Val)], name: &str| {
+        values
+            .iter()
+            .find(|(f, _)| f.json == name)
+            .map(|(_, v)| match v {
+                Val::Text(s) => Some(s.clone()),
+                _ => None,
+            })
+    };
+    if let Some(Some(bank)) = text(values, "banco")
+        && !(bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(field_error(
+            "banco",
+            "informe o código de três dígitos do banco (ex.: 001, 341).",
+        ));
+    }
+    if let Some(Some(agreement)) = text(values, "convenio")
+        && !agreement
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(field_error(
+            "convenio",
+            "use apenas letras, dígitos e hífen.",
+        ));
+    }
+    let txid = match text(values, "pix_txid") {
+        Some(given) => given,
+        None => match text(values, "codigo_pix") {
+            Some(Some(code)) => {
+                let derived = pix::txid(&code);
+                if derived.is_some() {
+                    values.push((
+                        field(&INVOICES, "pix_txid"),
+                        Val::Text(derived.clone().unwrap_or_default()),
+                    ));
+                }
+                derived
+            }
+            _ => None,
+        },
+    };
+    let Some(txid) = txid else {
+        return Ok(());
+    };
+    if txid.is_empty() || !txid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(field_error("pix_txid", "use de 1 a 35 letras e dígitos."));
+    }
+    if let Some(other) = admin_hooks::invoice_with_txid(conn, &txid).await?
+        && Some(other) != id
+    {
+        return Err(field_error(
+            "pix_txid",
+            format!("já usado pela fatura {other}."),
+        ));
+    }
     Ok(())
 }
 

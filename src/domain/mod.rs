@@ -1,10 +1,11 @@
 //! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, the states of
 //! contracts, invoices, tickets, promises and messages, the promise policy, the access-check
-//! wording, boleto and PIX arithmetic, maintenance windows, what FreeRADIUS is told, the
+//! wording, boleto and PIX arithmetic, bank return files (CNAB), maintenance windows, what FreeRADIUS is told, the
 //! dunning rule (blocking for debt) and the national holidays it skips.
 //! Imports nothing of this crate but `domain`.
 
 pub mod boleto;
+pub mod cnab;
 pub mod document;
 pub mod dunning;
 pub mod holidays;

@@ -140,6 +140,15 @@ pub fn validate(code: &str) -> bool {
     }
 }
 
+/// The txid of a copia-e-cola (field 62, subfield 05), unless it is the "no txid" mark.
+pub fn txid(code: &str) -> Option<String> {
+    let fields = parse_tlv(code)?;
+    let (_, additional) = fields.iter().find(|(id, _)| id == "62")?;
+    let sub = parse_tlv(additional)?;
+    let (_, txid) = sub.into_iter().find(|(id, _)| id == "05")?;
+    (!txid.is_empty() && txid != TXID_NONE).then_some(txid)
+}
+
 /// Splits a TLV string into `(id, value)` pairs; `None` unless it is consumed exactly.
 /// Lengths count characters, as EMV does, and slicing follows char boundaries so any UTF-8
 /// input is safe.
@@ -237,6 +246,17 @@ mod tests {
             amount_cents: Some(4990),
             txid: "FAT-2024/0001".to_string(),
         }
+    }
+
+    #[test]
+    fn txid_is_read_back_and_the_none_mark_is_none() {
+        assert_eq!(txid(&build(&sample())).as_deref(), Some("FAT20240001"));
+        let none = PixPayload {
+            txid: String::new(),
+            ..sample()
+        };
+        assert_eq!(txid(&build(&none)), None);
+        assert_eq!(txid("not a code"), None);
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Invoices. Columns: `id,contrato,numero_documento,nosso_numero,valor,emissao,vencimento,
-//! status,pagamento,valor_pago,codigo_barras,linha_digitavel,codigo_pix` (`status`
-//! aberto/pago/cancelado). The barcode, the linha digitável and the PIX code are checked and
-//! must agree; a missing code is derived from the other.
+//! status,pagamento,valor_pago,codigo_barras,linha_digitavel,codigo_pix,banco,convenio,
+//! pix_txid` (`status` aberto/pago/cancelado). The barcode, the linha digitável and the PIX
+//! code are checked and must agree; a missing code is derived from the other. `banco` is the
+//! three-digit code of the bank the boleto was registered with; `pix_txid`, when missing, is
+//! read from the PIX code.
 
 use chrono::NaiveDate;
 
 use super::fields::{self, LineError, err};
 use super::source::Row;
 use super::{Ctx, Summary, check_rows, classify, keep};
-use crate::domain::payment_data;
+use crate::domain::{payment_data, pix};
 use crate::store::Conn;
 use crate::store::import::{self as sql, Invoice};
 
@@ -38,6 +40,27 @@ pub fn check(row: &Row<'_>) -> Result<(i64, Invoice), LineError> {
         row.get("codigo_pix"),
     )
     .map_err(|e| err(line, e.field(), e.to_string()))?;
+    let bank_code = row.get("banco").map(str::to_string);
+    if let Some(bank) = &bank_code
+        && !(bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(err(line, "banco", "use o código de três dígitos do banco"));
+    }
+    let agreement = row.get("convenio").map(str::to_string);
+    if let Some(agreement) = &agreement
+        && !agreement
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(err(line, "convenio", "use apenas letras, dígitos e hífen"));
+    }
+    let pix_txid = match row.get("pix_txid") {
+        Some(t) if t.len() <= 35 && t.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            Some(t.to_string())
+        }
+        Some(_) => return Err(err(line, "pix_txid", "use de 1 a 35 letras e dígitos")),
+        None => checked.pix.as_deref().and_then(pix::txid),
+    };
     let paid = status == "paid";
     Ok((
         id,
@@ -54,6 +77,9 @@ pub fn check(row: &Row<'_>) -> Result<(i64, Invoice), LineError> {
             barcode: checked.barcode,
             digitable_line: checked.digitable_line,
             pix_payload: checked.pix,
+            bank_code,
+            agreement,
+            pix_txid,
         },
     ))
 }
@@ -80,6 +106,32 @@ pub async fn batch(
                 "contrato",
                 format!("contrato {} não existe", inv.contract_id),
             ))
+        }
+    });
+    // A PIX txid names one invoice: not another stored invoice's, nor another line's.
+    let owners = sql::txid_owners(
+        conn,
+        records.iter().filter_map(|(_, (_, i))| i.pix_txid.clone()),
+    )
+    .await?;
+    let mut seen = std::collections::HashMap::new();
+    keep(&mut records, out, |line, (id, inv)| {
+        let Some(txid) = &inv.pix_txid else {
+            return Ok(());
+        };
+        let other = owners
+            .get(txid)
+            .copied()
+            .filter(|o| o != id)
+            .or_else(|| seen.get(txid).copied().filter(|o| o != id));
+        seen.insert(txid.clone(), *id);
+        match other {
+            Some(other) => Err(err(
+                line,
+                "pix_txid",
+                format!("txid {txid} já é da fatura {other}"),
+            )),
+            None => Ok(()),
         }
     });
     let ids: Vec<i64> = records.iter().map(|(_, (id, _))| *id).collect();

@@ -144,6 +144,9 @@ impl Kind {
                 "codigo_barras",
                 "linha_digitavel",
                 "codigo_pix",
+                "banco",
+                "convenio",
+                "pix_txid",
             ],
         }
     }

@@ -25,6 +25,22 @@ pub enum Settled {
     AlreadyCancelled,
 }
 
+/// A payment made in a caller's transaction, waiting for `Settlement::finish`.
+#[derive(Debug)]
+#[must_use = "a pending payment is committed by Settlement::finish"]
+pub struct Pending {
+    settled: Settled,
+    restored: Option<Changed>,
+    now: DateTime<Utc>,
+}
+
+impl Pending {
+    /// What became of the invoice (`Done` before the line is given back).
+    pub fn settled(&self) -> &Settled {
+        &self.settled
+    }
+}
+
 #[derive(Clone)]
 pub struct Settlement {
     pub store: Store,
@@ -46,20 +62,59 @@ impl Settlement {
         paid_cents: Option<i64>,
         actor: &str,
     ) -> Result<Settled, sqlx::Error> {
-        let now = Utc::now();
         let mut tx = self.store.write().await?;
-        let Some((status, amount, contract_id)) = invoices::settle_row(&mut tx, id).await? else {
-            return Ok(Settled::NotFound);
+        let pending = self.pay_in(&mut tx, id, date, paid_cents, actor).await?;
+        self.finish(tx, pending).await
+    }
+
+    /// `pay` inside the caller's transaction, for a payment whose record (a PIX notice, a
+    /// return file's line) must commit with it: the caller writes its rows in `tx`, then
+    /// calls `finish`, which commits and gives the line back.
+    pub async fn pay_in(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+        date: &str,
+        paid_cents: Option<i64>,
+        actor: &str,
+    ) -> Result<Pending, sqlx::Error> {
+        let now = Utc::now();
+        let pending = |settled| Pending {
+            settled,
+            restored: None,
+            now,
+        };
+        let Some((status, amount, contract_id)) = invoices::settle_row(tx, id).await? else {
+            return Ok(pending(Settled::NotFound));
         };
         if status != InvoiceStatus::Open {
-            return Ok(already(status));
+            return Ok(pending(already(status)));
         }
-        if !invoices::mark_paid(&mut tx, id, date, paid_cents.unwrap_or(amount)).await? {
-            drop(tx);
-            return self.lost(id).await;
+        if !invoices::mark_paid(tx, id, date, paid_cents.unwrap_or(amount)).await? {
+            // Lost the race (PostgreSQL): the winner has committed, and this transaction
+            // reads what it made of the invoice.
+            let settled = match invoices::settle_row(tx, id).await? {
+                Some((status, _, _)) => already(status),
+                None => Settled::NotFound,
+            };
+            return Ok(pending(settled));
         }
-        let restored = self.restore_in(&mut tx, contract_id, actor, now).await?;
-        Ok(Settled::Done(self.commit(tx, restored, now).await?))
+        let restored = self.restore_in(tx, contract_id, actor, now).await?;
+        Ok(Pending {
+            settled: Settled::Done(None),
+            restored,
+            now,
+        })
+    }
+
+    /// Commits a `pay_in` (whatever its outcome: the caller's rows are kept), then acts on
+    /// the network and queues the customer's message when the line came back.
+    pub async fn finish(&self, tx: WriteTx, pending: Pending) -> Result<Settled, sqlx::Error> {
+        let restored = self.commit(tx, pending.restored, pending.now).await?;
+        Ok(match pending.settled {
+            Settled::Done(_) => Settled::Done(restored),
+            other => other,
+        })
     }
 
     /// Gives the contract's line back when its debt is paid by other means than `pay` (an

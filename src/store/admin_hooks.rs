@@ -1,8 +1,9 @@
 //! What the admin API writes and reads beyond a resource's own columns: a customer's
 //! contacts, the contracts a service or plan touches in FreeRADIUS, a service's login, an
-//! invoice's stored payment codes.
+//! invoice's stored payment codes and matching keys (nosso número, PIX txid).
 
 use super::Conn;
+use crate::domain::cnab::our_number;
 
 /// The customer's contacts as stored: (kind, value), in the order they were given.
 pub async fn contacts(
@@ -77,4 +78,29 @@ pub async fn payment_codes(
         .bind(invoice_id)
         .fetch_optional(conn)
         .await
+}
+
+/// The invoice whose PIX txid this is.
+pub async fn invoice_with_txid(conn: &mut Conn, txid: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM invoices WHERE pix_txid = $1")
+        .bind(txid)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Rewrites the invoice's matching key from its nosso número and bank.
+pub async fn refresh_our_number_key(conn: &mut Conn, invoice_id: i64) -> Result<(), sqlx::Error> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT our_number, bank_code FROM invoices WHERE id = $1")
+            .bind(invoice_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((our_number, bank)) = row {
+        sqlx::query("UPDATE invoices SET our_number_key = $1 WHERE id = $2")
+            .bind(our_number::key(bank.as_deref(), &our_number))
+            .bind(invoice_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe};
 
 use super::{Backend, Conn, Store};
+use crate::domain::cnab::our_number;
 
 /// Rows per statement: well under SQLite's and PostgreSQL's limits on parameters.
 pub const ROWS_PER_STATEMENT: usize = 500;
@@ -92,6 +93,21 @@ pub async fn existing_ids(
     )
     .await?;
     Ok(found.into_iter().map(|(id,)| id).collect())
+}
+
+/// The invoices that hold these PIX txids: txid → invoice id.
+pub async fn txid_owners(
+    conn: &mut Conn,
+    txids: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let txids = unique(txids);
+    let found: Vec<(String, i64)> = fetch_in(
+        conn,
+        "SELECT pix_txid, id FROM invoices WHERE pix_txid IN ({in})",
+        &txids,
+    )
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// Every id of a small table (plans, POPs, NAS).
@@ -648,6 +664,9 @@ pub struct Invoice {
     pub barcode: Option<String>,
     pub digitable_line: Option<String>,
     pub pix_payload: Option<String>,
+    pub bank_code: Option<String>,
+    pub agreement: Option<String>,
+    pub pix_txid: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -661,8 +680,8 @@ pub async fn invoices(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, Invoi
     let rows: Vec<StoredInvoice> = fetch_in(
         conn,
         "SELECT id, contract_id, document_number, our_number, amount_cents, issued_on, due_on, \
-         status, paid_on, paid_cents, barcode, digitable_line, pix_payload \
-         FROM invoices WHERE id IN ({in})",
+         status, paid_on, paid_cents, barcode, digitable_line, pix_payload, bank_code, \
+         agreement, pix_txid FROM invoices WHERE id IN ({in})",
         ids,
     )
     .await?;
@@ -678,14 +697,16 @@ pub async fn upsert_invoices(
         let sql = format!(
             "INSERT INTO invoices (id, contract_id, document_number, our_number, amount_cents, \
              issued_on, due_on, status, paid_on, paid_cents, barcode, digitable_line, \
-             pix_payload) VALUES {} \
+             pix_payload, bank_code, agreement, pix_txid, our_number_key) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET contract_id = excluded.contract_id, \
              document_number = excluded.document_number, our_number = excluded.our_number, \
              amount_cents = excluded.amount_cents, issued_on = excluded.issued_on, \
              due_on = excluded.due_on, status = excluded.status, paid_on = excluded.paid_on, \
              paid_cents = excluded.paid_cents, barcode = excluded.barcode, \
-             digitable_line = excluded.digitable_line, pix_payload = excluded.pix_payload",
-            tuples(chunk.len(), 13)
+             digitable_line = excluded.digitable_line, pix_payload = excluded.pix_payload, \
+             bank_code = excluded.bank_code, agreement = excluded.agreement, \
+             pix_txid = excluded.pix_txid, our_number_key = excluded.our_number_key",
+            tuples(chunk.len(), 17)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, inv) in chunk {
@@ -702,7 +723,11 @@ pub async fn upsert_invoices(
                 .bind(inv.paid_cents)
                 .bind(&inv.barcode)
                 .bind(&inv.digitable_line)
-                .bind(&inv.pix_payload);
+                .bind(&inv.pix_payload)
+                .bind(&inv.bank_code)
+                .bind(&inv.agreement)
+                .bind(&inv.pix_txid)
+                .bind(our_number::key(inv.bank_code.as_deref(), &inv.our_number));
         }
         query.execute(&mut *conn).await?;
     }

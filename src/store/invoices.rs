@@ -1,6 +1,7 @@
 //! Invoices (títulos) as the read routes and the PDF need them.
 
 use super::Store;
+use crate::domain::cnab::our_number;
 use crate::domain::states::InvoiceStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -182,4 +183,28 @@ pub async fn mark_cancelled(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Invoices written before they carried a matching key (an upgraded database) get one, in
+/// batches; on a database where every invoice has its key this is one index probe.
+pub async fn backfill_our_number_keys(store: &Store) -> Result<(), sqlx::Error> {
+    loop {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, our_number, bank_code FROM invoices WHERE our_number_key IS NULL LIMIT 1000",
+        )
+        .fetch_all(&store.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = store.write().await?;
+        for (id, our_number, bank) in rows {
+            sqlx::query("UPDATE invoices SET our_number_key = $1 WHERE id = $2")
+                .bind(our_number::key(bank.as_deref(), &our_number))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
 }

@@ -16,6 +16,7 @@ pub mod dunning;
 pub mod health;
 pub mod idempotency;
 pub mod import;
+pub mod invoice_events;
 pub mod invoices;
 pub mod local_reads;
 pub mod maintenances;
@@ -214,6 +215,7 @@ impl Store {
             backend,
         };
         store.ensure_link_key().await?;
+        invoices::backfill_our_number_keys(&store).await?;
         Ok(store)
     }
 

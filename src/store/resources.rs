@@ -181,6 +181,12 @@ pub static INVOICES: Resource = Resource {
         Field::new("codigo_barras", "barcode", Kind::Text { max: 64 }),
         Field::new("linha_digitavel", "digitable_line", Kind::Text { max: 64 }),
         Field::new("codigo_pix", "pix_payload", Kind::Text { max: 512 }),
+        // The bank the boleto was registered with (three-digit code) and its agreement:
+        // a return file's line is matched on them and the nosso número.
+        Field::new("banco", "bank_code", Kind::Text { max: 3 }).filter(),
+        Field::new("convenio", "agreement", Kind::Text { max: 20 }),
+        // The PIX txid a PSP's notice names; unique. Read from `codigo_pix` when not given.
+        Field::new("pix_txid", "pix_txid", Kind::Text { max: 35 }).filter(),
     ],
 };
 

@@ -11,11 +11,15 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::{Backend, Conn, Store};
+use crate::domain::cnab::our_number;
+use crate::domain::pix;
 
 /// Parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const MAX_PARAMS: usize = 30_000;
 /// Rows per statement, whatever their width.
 const MAX_ROWS: usize = 1_000;
+/// The bank every seeded boleto is registered with (demo and `ura gen`).
+const SEED_BANK: &str = "001";
 
 pub struct PopRow {
     pub id: i64,
@@ -263,14 +267,18 @@ pub async fn write(conn: &mut Conn, backend: Backend, rows: Rows<'_>) -> Result<
         conn,
         b,
         "invoices (id, contract_id, document_number, our_number, amount_cents, issued_on, \
-         due_on, status, paid_on, paid_cents, cancelled_on, barcode, digitable_line, pix_payload)",
-        14,
+         due_on, status, paid_on, paid_cents, cancelled_on, barcode, digitable_line, pix_payload, \
+         bank_code, pix_txid, our_number_key)",
+        17,
         rows.invoices,
         |q, r| {
+            // Every seeded boleto is registered with Banco do Brasil (its barcode says 001).
+            let our_number = format!("{:017}", r.id);
+            let key = our_number::key(Some(SEED_BANK), &our_number);
             q.bind(r.id)
                 .bind(r.contract_id)
                 .bind(r.id.to_string())
-                .bind(format!("{:017}", r.id))
+                .bind(our_number)
                 .bind(r.amount_cents)
                 .bind(&r.issued_on)
                 .bind(&r.due_on)
@@ -281,6 +289,9 @@ pub async fn write(conn: &mut Conn, backend: Backend, rows: Rows<'_>) -> Result<
                 .bind(&r.barcode)
                 .bind(&r.digitable_line)
                 .bind(&r.pix_payload)
+                .bind(SEED_BANK)
+                .bind(r.pix_payload.as_deref().and_then(pix::txid))
+                .bind(key)
         },
     )
     .await?;

@@ -480,6 +480,110 @@ async fn invoices_are_checked_and_can_be_paid_or_cancelled() {
 }
 
 #[tokio::test]
+async fn invoices_carry_their_bank_and_a_unique_pix_txid() {
+    let app = spawn().await;
+    let admin = Admin::new(&app).await;
+    let base = json!({
+        "contrato_id": 1001, "numero_documento": "56", "nosso_numero": "109/00012345-6",
+        "valor": 49.9, "emissao": "2026-11-01", "vencimento": "2026-12-10"
+    });
+    let with = |pairs: &[(&str, Value)]| {
+        let mut body = base.clone();
+        for (k, v) in pairs {
+            body[*k] = v.clone();
+        }
+        body
+    };
+    let before = app.scalar_i64("SELECT COUNT(*) FROM invoices").await;
+    // The demo's invoice 10012 holds the txid FAT10012 (read from its PIX code).
+    assert_eq!(
+        app.scalar_str("SELECT pix_txid FROM invoices WHERE id = 10012")
+            .await
+            .as_deref(),
+        Some("FAT10012")
+    );
+    for (body, expected) in [
+        (with(&[("banco", json!("34"))]), "banco: informe o código"),
+        (with(&[("banco", json!("ITA"))]), "banco: informe o código"),
+        (
+            with(&[("convenio", json!("12 34"))]),
+            "convenio: use apenas",
+        ),
+        (
+            with(&[("pix_txid", json!("não-ascii"))]),
+            "pix_txid: use de 1 a 35",
+        ),
+        (
+            with(&[("pix_txid", json!("FAT10012"))]),
+            "pix_txid: já usado pela fatura 10012.",
+        ),
+    ] {
+        let r = admin.post("faturas", body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(detail(&r).starts_with(expected), "{body}: {}", r.body);
+    }
+    // Another invoice's PIX code carries its txid along: refused the same way.
+    let pix = app
+        .scalar_str("SELECT pix_payload FROM invoices WHERE id = 10012")
+        .await
+        .unwrap();
+    let r = admin
+        .post("faturas", with(&[("codigo_pix", json!(pix))]))
+        .await;
+    assert_eq!(
+        (r.status, detail(&r)),
+        (400, "pix_txid: já usado pela fatura 10012.")
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM invoices").await,
+        before
+    );
+
+    let r = admin
+        .post(
+            "faturas",
+            with(&[
+                ("banco", json!("341")),
+                ("convenio", json!("12345")),
+                ("pix_txid", json!("FATURA56")),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json["id"].as_i64().unwrap();
+    assert_eq!(
+        (&r.json["banco"], &r.json["convenio"], &r.json["pix_txid"]),
+        (&json!("341"), &json!("12345"), &json!("FATURA56"))
+    );
+    // The matching key is the server's: the slip's punctuation and leading zeros are gone.
+    let key = app
+        .scalar_str(&format!(
+            "SELECT our_number_key FROM invoices WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert!(!key.contains('/') && !key.starts_with('0'), "{key}");
+    let r = admin.get("faturas?banco=341").await;
+    assert_eq!(r.json["paginacao"]["total"], 1, "{}", r.body);
+    let r = admin.get("faturas?pix_txid=FATURA56").await;
+    assert_eq!(r.json["registros"][0]["id"], id, "{}", r.body);
+    // The number changes, and its key follows.
+    let r = admin
+        .patch(&format!("faturas/{id}"), json!({"nosso_numero": "77"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.scalar_str(&format!(
+            "SELECT our_number_key FROM invoices WHERE id = {id}"
+        ))
+        .await
+        .as_deref(),
+        Some("77")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn tickets_promises_and_notifications_are_read() {
     let app = spawn().await;
     let admin = Admin::new(&app).await;
