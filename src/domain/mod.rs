@@ -7,6 +7,8 @@
 pub mod boleto;
 pub mod document;
 pub mod dunning;
+pub mod failures;
+pub mod forwarded;
 pub mod holidays;
 pub mod invoice;
 pub mod local_time;
