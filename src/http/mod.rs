@@ -1,5 +1,6 @@
 //! The URA API over HTTP: its routes, parameter parsing, the app as an extractor, one module
-//! per URA function, the invoice links, the operator's probes and the API's documentation.
+//! per URA function, the invoice links, the operator's probes and the API's documentation;
+//! and the HTTP connections every transport is served on (`server`: timeouts, the cap).
 //! May import `services` and everything below it (`notify`, `network`, `observe`, `store`,
 //! `domain`, `settings`); never `app` or another transport.
 
