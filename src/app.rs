@@ -90,6 +90,7 @@ impl FromRef<Routes> for ObserveState {
 impl AppState {
     pub async fn new(store: Store, mut settings: Settings) -> anyhow::Result<AppState> {
         settings.validate().map_err(anyhow::Error::msg)?;
+        settings.check_delivery().map_err(anyhow::Error::msg)?;
         let tz = settings.tz().map_err(anyhow::Error::msg)?;
         let settings = Arc::new(settings);
         let stop = CancellationToken::new();
@@ -168,13 +169,16 @@ impl AppState {
             rule,
             tz,
         };
-        let admin = Arc::new(AdminState {
-            store: store.clone(),
-            settings: settings.clone(),
-            tz,
-            settlement,
-            dunning: dunning.clone(),
-        });
+        let admin = Arc::new(
+            AdminState::new(
+                store.clone(),
+                settings.clone(),
+                tz,
+                settlement,
+                dunning.clone(),
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
         let painel = Arc::new(PainelState::new(
             store.clone(),
             settings.clone(),
@@ -267,14 +271,23 @@ pub async fn serve(
     ));
     let mut background = state.jobs.spawn(&state.stop);
     let limits = state.limits.clone();
+    let admin = state.admin.clone();
     background.push(jobs::every(
         Duration::from_secs(3600),
         state.stop.clone(),
         move || {
             let limits = limits.clone();
-            async move { limits.tidy() }
+            let admin = admin.clone();
+            async move {
+                limits.tidy();
+                admin.tidy();
+            }
         },
     ));
+    background.push(tokio::spawn(crate::painel::live::watch_sessions(
+        state.painel.clone(),
+        state.stop.clone(),
+    )));
     if store.backend == Backend::Postgres {
         let url = settings.database_url.clone();
         let stop = state.stop.clone();
@@ -291,15 +304,10 @@ pub async fn serve(
         closing.cancel();
     };
     let addr = listener.local_addr()?;
-    match settings.tls.files() {
+    let tls = match settings.tls.files() {
         None => {
             tracing::info!(%addr, base_path = %settings.base_path, "ura escutando em http://{addr}");
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown)
-            .await?;
+            None
         }
         Some((cert, key)) => {
             // One crypto provider for the process, whatever else the dependencies enable.
@@ -314,18 +322,24 @@ pub async fn serve(
                     )
                 })?;
             tracing::info!(%addr, base_path = %settings.base_path, "ura escutando em https://{addr}");
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                stopper.graceful_shutdown(Some(Duration::from_secs(30)));
-            });
-            axum_server::from_tcp_rustls(listener.into_std()?, config)?
-                .handle(handle)
-                .serve(router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .await?;
+            Some(tokio_rustls::TlsAcceptor::from(config.get_inner()))
         }
-    }
+    };
+    let (header_timeout, idle_timeout) = settings.connection_timeouts();
+    // Room kept for the database pool, the log, templates and the NAS sockets.
+    let reserved = settings.database_max_connections as usize + 64;
+    let options = crate::http::server::Options {
+        header_timeout,
+        idle_timeout,
+        max_connections: crate::http::server::fit_connections(
+            settings.limites.conexoes_max,
+            reserved,
+        ),
+        drain_timeout: settings.request_timeout().max(Duration::from_secs(25))
+            + Duration::from_secs(5),
+        tls,
+    };
+    crate::http::server::serve(listener, router, options, shutdown).await;
     state.stop.cancel();
     for task in background {
         let _ = task.await;

@@ -801,6 +801,10 @@ async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         addr.to_string()
     };
     let base = format!("http://{host}{}", settings.base_path.trim_end_matches('/'));
+    // Links in the demo's messages lead to this server, whatever `Host` a caller sends.
+    if settings.public_url.is_none() {
+        settings.public_url = Some(base.clone());
+    }
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "ura demo: provedor de demonstração")?;

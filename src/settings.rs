@@ -43,7 +43,9 @@ pub struct Settings {
     /// Seconds a request may take before it is answered with 503.
     pub request_timeout: f64,
     /// Absolute address of this server as callers reach it (`https://ura.provedor.com.br`),
-    /// for links in answers and messages. Absent: built from the request's `Host`.
+    /// for links in answers and messages. Absent: answers build it from the request's
+    /// `Host`; messages never do, and the server does not start while e-mail or SMS really
+    /// leave (`smtp.url`, `sms.url`) without it.
     pub public_url: Option<String>,
     /// Key that signs the links to invoice PDFs. Absent: one is made and kept in the
     /// database, shared by every process.
@@ -88,6 +90,15 @@ pub struct LimitSettings {
     pub proxies_confiaveis: Vec<String>,
     /// Largest request target and largest sum of headers, in bytes (`414`, `431` above).
     pub cabecalhos_max: usize,
+    /// Seconds a request's headers may take from its first byte (and a TLS handshake from
+    /// the connection); then the connection is closed. Against half-sent requests that hold
+    /// a connection.
+    pub cabecalhos_tempo: f64,
+    /// Seconds a kept-alive connection may stay without a request before it is closed.
+    pub ocioso_tempo: f64,
+    /// Connections open at once (all routes); the next ones wait to be accepted. Lowered at
+    /// start, with a warning, to what the open-file limit allows.
+    pub conexoes_max: usize,
 }
 
 impl Default for LimitSettings {
@@ -98,6 +109,9 @@ impl Default for LimitSettings {
             falhas_autenticacao: 20,
             proxies_confiaveis: Vec::new(),
             cabecalhos_max: 16 * 1024,
+            cabecalhos_tempo: 10.0,
+            ocioso_tempo: 60.0,
+            conexoes_max: 10_000,
         }
     }
 }
@@ -547,6 +561,68 @@ impl Settings {
         format!("{scheme}://{host}{}", self.base_path)
     }
 
+    /// `scheme://host` plus the base path for links in messages (e-mail, SMS): `public_url`
+    /// only, never the request's `Host`, which the caller writes. Without `public_url` (only
+    /// allowed while messages are written to files, see `check_delivery`): this server's own
+    /// listening address.
+    pub fn message_origin(&self) -> String {
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            return url.trim().trim_end_matches('/').to_string();
+        }
+        let listen = self.listen.trim();
+        let listen = match listen.strip_prefix("0.0.0.0:") {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => match listen.strip_prefix("[::]:") {
+                Some(port) => format!("[::1]:{port}"),
+                None => listen.to_string(),
+            },
+        };
+        let scheme = if self.tls.files().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{listen}{}", self.base_path)
+    }
+
+    /// Messages that really leave (SMTP, an SMS gateway) carry links to this server, which
+    /// must come from `public_url`: without it the server does not start.
+    pub fn check_delivery(&self) -> Result<(), String> {
+        let public = self
+            .public_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty());
+        if public {
+            return Ok(());
+        }
+        let channels: Vec<&str> = [
+            self.smtp.url.as_ref().map(|_| "e-mail (smtp.url)"),
+            self.sms.url.as_ref().map(|_| "SMS (sms.url)"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if channels.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "public_url não definido: o envio de {} está ligado e os links das faturas nas \
+             mensagens usam apenas public_url (nunca o cabeçalho Host da requisição). Defina \
+             public_url com o endereço pelo qual os clientes acessam este servidor, por exemplo \
+             public_url = \"https://ura.provedor.com.br\" (ou URA_PUBLIC_URL).",
+            channels.join(" e ")
+        ))
+    }
+
+    /// The connection timeouts (`limites.cabecalhos_tempo`, `limites.ocioso_tempo`).
+    pub fn connection_timeouts(&self) -> (std::time::Duration, std::time::Duration) {
+        let secs = |v: f64| std::time::Duration::from_secs_f64(v.clamp(0.05, 86_400.0));
+        (
+            secs(self.limites.cabecalhos_tempo),
+            secs(self.limites.ocioso_tempo),
+        )
+    }
+
     /// How long a request may take before it is answered `503`.
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.request_timeout.clamp(0.1, 3600.0))
@@ -598,12 +674,33 @@ impl Settings {
         }
         parse_networks(&self.limites.proxies_confiaveis)
             .map_err(|e| format!("limites.proxies_confiaveis: {e}"))?;
+        for (name, value) in [
+            ("limites.cabecalhos_tempo", self.limites.cabecalhos_tempo),
+            ("limites.ocioso_tempo", self.limites.ocioso_tempo),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(format!("{name} deve ser maior que zero (segundos)"));
+            }
+        }
+        if self.limites.conexoes_max == 0 {
+            return Err("limites.conexoes_max deve ser maior que zero".into());
+        }
         self.tz()?;
         let base = self.base_path.trim().trim_end_matches('/');
         if !base.is_empty() && !base.starts_with('/') {
             self.base_path = format!("/{base}");
         } else {
             self.base_path = base.to_string();
+        }
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            let url = url.trim();
+            let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                && axum::http::Uri::try_from(url).is_ok_and(|u| u.host().is_some());
+            if !ok {
+                return Err(format!(
+                    "public_url inválido {url:?} (use https://ura.provedor.com.br)"
+                ));
+            }
         }
         if self.body_limit == 0 {
             return Err("body_limit deve ser maior que zero".into());

@@ -13,7 +13,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use super::{AdminState, AdminToken, db_error, error, ok, paging};
+use super::{AdminState, AdminToken, JsonBody, db_error, error, ok, paging};
 use crate::domain::paging::Page;
 use crate::domain::states::{ContractStatus, StatusReason};
 use crate::domain::{money, payment_data, pix};
@@ -192,7 +192,7 @@ pub async fn create(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
     Path(path): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     write(state, admin, path, None, body).await
 }
@@ -202,7 +202,7 @@ pub async fn update(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
     Path((path, id)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     write(state, admin, path, Some(id), body).await
 }
@@ -659,7 +659,7 @@ pub async fn settle(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
     Path((id, action)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     let paying = match action.as_str() {
         "pagar" => true,

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use super::{AdminState, AdminToken, db_error, error, ok, paging};
+use super::{AdminState, AdminToken, JsonBody, db_error, error, ok, paging};
 use crate::domain::maintenance::{self, Changes, Coverage, Invalid, Maintenance, Reason};
 use crate::domain::paging::Page;
 use crate::store::maintenances::{self, Filter, WriteError};
@@ -221,7 +221,7 @@ pub async fn get(
 pub async fn create(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     let who = admin.name;
     let result = async {
@@ -240,7 +240,7 @@ pub async fn update(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     let who = admin.name;
     let result = async {

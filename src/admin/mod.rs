@@ -7,17 +7,22 @@ mod crud;
 mod maintenances;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::failures::Failures;
+use crate::domain::forwarded;
 use crate::domain::paging::Page;
 use crate::services::dunning::{Dunning, RunReport};
 use crate::services::settle::Settlement;
@@ -98,6 +103,9 @@ pub(crate) fn db_error(e: sqlx::Error) -> Response {
     }
 }
 
+/// How long wrong admin tokens of one address are counted (as for the URA's apps).
+const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
 /// What the admin API's routes need.
 pub struct AdminState {
     pub store: Store,
@@ -107,9 +115,64 @@ pub struct AdminState {
     pub settlement: Settlement,
     /// The dunning rule's run.
     pub dunning: Dunning,
+    /// Wrong tokens per client address: after `limites.falhas_autenticacao` of them in five
+    /// minutes, the address waits (`429`), like the URA's.
+    failures: Mutex<Failures<IpAddr>>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AdminState {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        tz: Tz,
+        settlement: Settlement,
+        dunning: Dunning,
+    ) -> Result<AdminState, String> {
+        let trusted_proxies =
+            crate::settings::parse_networks(&settings.limites.proxies_confiaveis)?;
+        Ok(AdminState {
+            failures: Mutex::new(Failures::new(
+                settings.limites.falhas_autenticacao,
+                FAILURE_WINDOW,
+            )),
+            trusted_proxies,
+            store,
+            settings,
+            tz,
+            settlement,
+            dunning,
+        })
+    }
+
+    /// The address wrong tokens are counted under: the client's as the trusted proxies tell
+    /// it, else the peer's.
+    fn client_key(&self, parts: &Parts) -> Option<IpAddr> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_canonical())?;
+        let values = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        let trusted = |ip: IpAddr| self.trusted_proxies.iter().any(|n| n.contains(&ip));
+        Some(
+            forwarded::client(peer, values, trusted)
+                .ip()
+                .unwrap_or(peer),
+        )
+    }
+
+    /// Forgets addresses whose failures are old (called from time to time).
+    pub fn tidy(&self) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .tidy(Instant::now());
+    }
+
     /// The operator's local date of an instant.
     pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.tz).date_naive()
@@ -127,6 +190,8 @@ pub struct AdminToken {
 pub enum Refused {
     NoToken,
     BadToken,
+    /// Too many wrong tokens from the address: wait this long.
+    Paused(Duration),
     Db(sqlx::Error),
 }
 
@@ -139,6 +204,17 @@ impl IntoResponse for Refused {
             ),
             Refused::BadToken => {
                 error(StatusCode::UNAUTHORIZED, "Token de administração inválido.")
+            }
+            Refused::Paused(wait) => {
+                let mut r = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Muitas tentativas com token incorreto: aguarde para tentar de novo.",
+                );
+                let seconds = wait.as_secs().max(1);
+                if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
             }
             Refused::Db(e) => db_error(e),
         }
@@ -154,6 +230,17 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<AdminToken, Refused> {
         let state = Arc::<AdminState>::from_ref(state);
+        let client = state.client_key(parts);
+        if let Some(ip) = client {
+            let paused = state
+                .failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .paused(&ip, Instant::now());
+            if let Some(wait) = paused {
+                return Err(Refused::Paused(wait));
+            }
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -164,9 +251,79 @@ where
             .ok_or(Refused::NoToken)?;
         match admin_tokens::authenticate(&state.store, token).await {
             Ok(Some(name)) => Ok(AdminToken { name }),
-            Ok(None) => Err(Refused::BadToken),
+            Ok(None) => {
+                // Never the token itself: the address is what the operator needs.
+                tracing::warn!(
+                    endereco = client.map(|ip| ip.to_string()).unwrap_or_default(),
+                    "admin: token de administração incorreto"
+                );
+                if let Some(ip) = client {
+                    state
+                        .failures
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .failed(ip, Instant::now());
+                }
+                Err(Refused::BadToken)
+            }
             Err(e) => Err(Refused::Db(e)),
         }
+    }
+}
+
+/// A request body for the admin API: JSON (`Content-Type: application/json`, else `415`)
+/// of at most `body_limit` bytes (else `413`). An empty body is let through: some actions
+/// take none.
+pub struct JsonBody(pub Bytes);
+
+impl<S> FromRequest<S> for JsonBody
+where
+    S: Send + Sync,
+    Arc<AdminState>: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request<Body>, state: &S) -> Result<JsonBody, Response> {
+        let limit = Arc::<AdminState>::from_ref(state).settings.body_limit;
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        let too_large = || {
+            error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("Corpo muito grande: no máximo {limit} bytes."),
+            )
+        };
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let body = http_body_util::Limited::new(request.into_body(), limit);
+        let bytes = match http_body_util::BodyExt::collect(body).await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+            Err(_) => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "Corpo da requisição interrompido.",
+                ));
+            }
+        };
+        if !is_json && !bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Envie o corpo em JSON (Content-Type: application/json).",
+            ));
+        }
+        Ok(JsonBody(bytes))
     }
 }
 
@@ -215,6 +372,29 @@ async fn audit_list(
     _admin: AdminToken,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    const FILTERS: [&str; 9] = [
+        "desde",
+        "ate",
+        "app",
+        "rota",
+        "contrato",
+        "protocolo",
+        "status",
+        "offset",
+        "limit",
+    ];
+    // Sorted, so that the answer does not depend on the map's order.
+    let mut unknown: Vec<&String> = query
+        .keys()
+        .filter(|k| !FILTERS.contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    if let Some(key) = unknown.first() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("{key}: não é um filtro desta lista."),
+        );
+    }
     let (offset, limit) = match paging(&query) {
         Ok(p) => p,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
@@ -271,7 +451,7 @@ async fn audit_list(
 async fn dunning_run(
     State(state): State<Arc<AdminState>>,
     admin: AdminToken,
-    body: axum::body::Bytes,
+    JsonBody(body): JsonBody,
 ) -> Response {
     let simulate = if body.iter().all(u8::is_ascii_whitespace) {
         false

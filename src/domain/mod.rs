@@ -8,6 +8,8 @@ pub mod boleto;
 pub mod cnab;
 pub mod document;
 pub mod dunning;
+pub mod failures;
+pub mod forwarded;
 pub mod holidays;
 pub mod invoice;
 pub mod local_time;

@@ -3,7 +3,6 @@
 //! networks and their request limit. A handler that takes a `UraApp` cannot skip the check:
 //! only this module makes one.
 
-use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::limits::Client;
 use super::params::Params;
 use super::state::UraState;
 use crate::store::apps::{self, App};
@@ -28,10 +28,10 @@ impl Deref for UraApp {
     }
 }
 
-/// The client's address as the limits see it, put in the request's extensions beside its
-/// parsed `Params` before the app is extracted.
+/// The client as the limits see it, put in the request's extensions beside its parsed
+/// `Params` before the app is extracted.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
+pub struct ClientIp(pub Client);
 
 impl FromRequestParts<Arc<UraState>> for UraApp {
     type Rejection = ApiError;
@@ -40,24 +40,30 @@ impl FromRequestParts<Arc<UraState>> for UraApp {
         parts: &mut Parts,
         state: &Arc<UraState>,
     ) -> Result<UraApp, ApiError> {
-        let client_ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0);
+        let client = parts
+            .extensions
+            .get::<ClientIp>()
+            .map(|c| c.0)
+            .unwrap_or_default();
         let params = parts.extensions.get::<Params>();
         let app = match authenticate(state, &parts.headers, params).await {
             Ok(app) => app,
             Err(e) => {
                 // A wrong pair is a guess; missing credentials are a misconfigured client.
                 if matches!(e, ApiError::BadCredentials) {
-                    state.limits.auth_failed(client_ip);
+                    state.limits.auth_failed(client);
                 }
                 return Err(e);
             }
         };
         // An app limited to some networks: from elsewhere its credentials are wrong.
         if !app.allowed_networks.is_empty()
-            && !client_ip.is_some_and(|ip| app.allowed_networks.iter().any(|n| n.contains(&ip)))
+            && !client
+                .ip
+                .is_some_and(|ip| app.allowed_networks.iter().any(|n| n.contains(&ip)))
         {
             tracing::warn!(app = %app.name, "app fora das redes permitidas");
-            state.limits.auth_failed(client_ip);
+            state.limits.auth_failed(client);
             return Err(ApiError::BadCredentials);
         }
         Ok(UraApp(app))

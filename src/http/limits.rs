@@ -2,7 +2,6 @@
 //! long to wait), a pause for an address that keeps failing authentication, and the client's
 //! address itself (behind a trusted reverse proxy, from `X-Forwarded-For`).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -14,17 +13,28 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
 
 use super::error::ApiError;
+use crate::domain::failures::Failures;
+use crate::domain::forwarded;
 use crate::settings::LimitSettings;
 
 /// How long authentication failures of one address are counted.
-const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 pub struct Limits {
     per_app: Option<DefaultKeyedRateLimiter<i64>>,
     per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    failures_allowed: u32,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<Failures<IpAddr>>,
     trusted_proxies: Vec<IpNet>,
+}
+
+/// The client of a request as the limits see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Client {
+    /// The client's address; None when a trusted proxy forwarded something unreadable
+    /// (it then matches no network allowlist).
+    pub ip: Option<IpAddr>,
+    /// The address its requests are counted under: the client's, else the proxy's.
+    pub key: Option<IpAddr>,
 }
 
 fn quota(per_minute: u32) -> Option<Quota> {
@@ -33,55 +43,55 @@ fn quota(per_minute: u32) -> Option<Quota> {
 
 pub use crate::settings::parse_networks;
 
+/// The client of a request from `peer` (see `domain::forwarded`): the peer, or, when the
+/// peer is one of `trusted` proxies, the first untrusted `X-Forwarded-For` entry from the
+/// right.
+pub fn client(trusted: &[IpNet], peer: Option<SocketAddr>, headers: &HeaderMap) -> Client {
+    let Some(peer) = peer.map(|p| p.ip().to_canonical()) else {
+        return Client::default();
+    };
+    let values = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        // A value that is not text is unreadable, like an unreadable entry.
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    match forwarded::client(peer, values, |ip| trusted.iter().any(|n| n.contains(&ip))) {
+        forwarded::Client::Known(ip) => Client {
+            ip: Some(ip),
+            key: Some(ip),
+        },
+        forwarded::Client::Unknown => Client {
+            ip: None,
+            key: Some(peer),
+        },
+    }
+}
+
 impl Limits {
     pub fn new(settings: &LimitSettings) -> Result<Limits, String> {
         Ok(Limits {
             per_app: quota(settings.por_app).map(DefaultKeyedRateLimiter::keyed),
             per_address: quota(settings.por_endereco).map(DefaultKeyedRateLimiter::keyed),
-            failures_allowed: settings.falhas_autenticacao,
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(Failures::new(settings.falhas_autenticacao, FAILURE_WINDOW)),
             trusted_proxies: parse_networks(&settings.proxies_confiaveis)?,
         })
     }
 
-    /// The client's address: the peer, or, when the peer is a trusted proxy, the last address
-    /// in `X-Forwarded-For` that is not one.
-    pub fn client_ip(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let peer = peer?.ip();
-        if !self.trusted(peer) {
-            return Some(peer);
-        }
-        let forwarded: Vec<IpAddr> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse().ok())
-            .collect();
-        Some(
-            forwarded
-                .into_iter()
-                .rev()
-                .find(|ip| !self.trusted(*ip))
-                .unwrap_or(peer),
-        )
-    }
-
-    fn trusted(&self, ip: IpAddr) -> bool {
-        self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    /// The client of a request (see [`client`]).
+    pub fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Client {
+        client(&self.trusted_proxies, peer, headers)
     }
 
     /// Before authentication: the address's own limit, and its pause after failures.
-    pub fn check_address(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Some(ip) = ip else { return Ok(()) };
-        if self.failures_allowed > 0 {
-            let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((count, since)) = map.get(&ip) {
-                let elapsed = since.elapsed();
-                if *count >= self.failures_allowed && elapsed < FAILURE_WINDOW {
-                    return Err(ApiError::too_many_requests(FAILURE_WINDOW - elapsed));
-                }
-            }
+    pub fn check_address(&self, client: Client) -> Result<(), ApiError> {
+        let Some(ip) = client.key else { return Ok(()) };
+        let paused = self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .paused(&ip, Instant::now());
+        if let Some(wait) = paused {
+            return Err(ApiError::too_many_requests(wait));
         }
         if let Some(limiter) = &self.per_address {
             limiter.check_key(&ip).map_err(|not_until| {
@@ -102,22 +112,12 @@ impl Limits {
     }
 
     /// Counts a failed authentication of the address.
-    pub fn auth_failed(&self, ip: Option<IpAddr>) {
-        let Some(ip) = ip else { return };
-        if self.failures_allowed == 0 {
-            return;
-        }
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        // Bounded under a spray from many addresses.
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
-        }
-        let entry = map.entry(ip).or_insert((0, now));
-        if now.duration_since(entry.1) >= FAILURE_WINDOW {
-            *entry = (0, now);
-        }
-        entry.0 = entry.0.saturating_add(1);
+    pub fn auth_failed(&self, client: Client) {
+        let Some(ip) = client.key else { return };
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failed(ip, Instant::now());
     }
 
     /// Forgets idle keys (called from time to time so the maps stay small).
@@ -128,11 +128,10 @@ impl Limits {
         if let Some(l) = &self.per_address {
             l.retain_recent();
         }
-        let now = Instant::now();
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
+            .tidy(Instant::now());
     }
 }
 
@@ -183,13 +182,18 @@ mod tests {
         headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
         let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         assert_eq!(
-            limits(&[]).client_ip(Some(peer), &headers),
+            limits(&[]).client(Some(peer), &headers).ip,
             Some("10.0.0.1".parse().unwrap())
         );
         assert_eq!(
-            limits(&["10.0.0.0/8"]).client_ip(Some(peer), &headers),
+            limits(&["10.0.0.0/8"]).client(Some(peer), &headers).ip,
             Some("203.0.113.9".parse().unwrap())
         );
+        // Unreadable: no address for the allowlists, counted under the proxy's.
+        headers.insert("x-forwarded-for", "203.0.113.9, unknown".parse().unwrap());
+        let c = limits(&["10.0.0.0/8"]).client(Some(peer), &headers);
+        assert_eq!(c.ip, None);
+        assert_eq!(c.key, Some("10.0.0.1".parse().unwrap()));
         assert!(parse_networks(&["10.0.0.0/33".into()]).is_err());
         assert_eq!(parse_networks(&["192.168.1.10".into()]).unwrap().len(), 1);
     }

@@ -1,5 +1,6 @@
 //! The URA API over HTTP: its routes, parameter parsing, the app as an extractor, one module
-//! per URA function, the invoice links, the operator's probes and the API's documentation.
+//! per URA function, the invoice links, the operator's probes and the API's documentation;
+//! and the HTTP connections every transport is served on (`server`: timeouts, the cap).
 //! May import `services` and everything below it (`notify`, `network`, `observe`, `store`,
 //! `domain`, `settings`); never `app` or another transport.
 
@@ -11,7 +12,9 @@ pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod pdf;
+pub mod server;
 pub mod state;
+mod unread;
 pub mod ura;
 
 use std::sync::Arc;
@@ -89,7 +92,8 @@ where
 }
 
 /// What every route of the server passes through: the base path, the `404` of unknown
-/// paths, HSTS behind TLS, the header size limits, panics answered `500`, the request log.
+/// paths, HSTS behind TLS, the header size limits, bodies left unread by early answers,
+/// panics answered `500`, the request log.
 pub fn finish(routes: Router, settings: &Settings) -> Router {
     let base = settings.base_path.clone();
     let routes = if base.is_empty() {
@@ -98,6 +102,8 @@ pub fn finish(routes: Router, settings: &Settings) -> Router {
         Router::new().nest(&base, routes)
     };
     let header_limit = settings.limites.cabecalhos_max;
+    // As much as a `413` reads and discards (CONTRACT.md), or the body limit if larger.
+    let drain_bound = settings.body_limit.max(1024 * 1024);
     let hsts = settings.tls.files().is_some() && settings.tls.hsts;
     let routes = routes.fallback(not_found);
     let routes = if hsts {
@@ -117,6 +123,11 @@ pub fn finish(routes: Router, settings: &Settings) -> Router {
         .layer(axum::middleware::from_fn(
             move |request: Request<Body>, next: axum::middleware::Next| {
                 limits::header_sizes(header_limit, request, next)
+            },
+        ))
+        .layer(axum::middleware::from_fn(
+            move |request: Request<Body>, next: axum::middleware::Next| {
+                unread::drain_unread(drain_bound, request, next)
             },
         ))
         .layer(CatchPanicLayer::custom(|_| {

@@ -21,6 +21,11 @@ impl LiveHub {
         let _ = self.wake.send(());
     }
 
+    /// Whether any live stream of this process listens.
+    pub fn has_listeners(&self) -> bool {
+        self.wake.receiver_count() > 0
+    }
+
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<()> {
         self.wake.subscribe()
     }

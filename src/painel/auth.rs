@@ -303,7 +303,20 @@ pub async fn login(
             login,
         );
     }
-    let ip = peer.ip();
+    // Behind a trusted reverse proxy, the agent's own address (else every agent would share
+    // the proxy's count); an unreadable forwarded entry counts under the proxy's.
+    let peer = peer.ip().to_canonical();
+    let trusted = crate::settings::parse_networks(&state.settings.limites.proxies_confiaveis)
+        .unwrap_or_default();
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let ip = crate::domain::forwarded::client(peer, forwarded, |ip| {
+        trusted.iter().any(|n| n.contains(&ip))
+    })
+    .ip()
+    .unwrap_or(peer);
     let limit = state.settings.painel.falhas_por_endereco.max(1);
     if let Some(secs) = state.address_wait(ip, limit) {
         return too_many(&state, &headers, secs, login);

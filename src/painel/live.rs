@@ -27,6 +27,10 @@ use crate::store::painel;
 
 /// A stream looks at the log at least this often, even if no wake-up reached it.
 const POLL: Duration = Duration::from_secs(10);
+/// How often the sessions are looked at while streams are open: an agent disabled or signed
+/// out (here, by `ura agent disable` in another process, or in the database) loses its
+/// stream within this time, not at the stream's next poll.
+const SESSIONS_EVERY: Duration = Duration::from_secs(1);
 const BATCH: i64 = 100;
 
 struct Live {
@@ -146,6 +150,32 @@ async fn wait(live: &mut Live, at_most: Duration) {
         _ = live.wake.recv() => {}
         _ = tokio::time::sleep(at_most) => {}
         () = live.closing.cancelled() => {}
+    }
+}
+
+/// Wakes every live stream when the sessions change, so that a disabled or signed-out
+/// agent's stream ends at once. One small query a second for the whole process, and none
+/// while no stream is open.
+pub async fn watch_sessions(state: Arc<PainelState>, stop: CancellationToken) {
+    let mut last = None;
+    let mut ticker = tokio::time::interval(SESSIONS_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        if !state.live.has_listeners() {
+            last = None;
+            continue;
+        }
+        if let Ok(now) = agents::sessions_summary(&state.store).await {
+            // Also at the first look: a change just before it must not be missed.
+            if last != Some(now) {
+                state.live.notify();
+            }
+            last = Some(now);
+        }
     }
 }
 

@@ -375,6 +375,18 @@ pub async fn session(
         .map(|agent| Session { agent, csrf }))
 }
 
+/// A cheap summary of the sessions that let someone in (count and sum of their agents):
+/// when it changes, an agent signed out, was disabled or signed in, and the live streams
+/// look at their own session again.
+pub async fn sessions_summary(store: &Store) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(s.agent_id), 0) AS BIGINT) FROM agent_sessions s \
+         JOIN agents a ON a.id = s.agent_id WHERE a.enabled = 1",
+    )
+    .fetch_one(&store.pool)
+    .await
+}
+
 pub async fn end_session(store: &Store, token: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM agent_sessions WHERE token_hash = $1")
         .bind(hash_token(token))

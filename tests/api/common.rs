@@ -212,7 +212,15 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     settings.fatura.diretorio = dir.path().join("mensagens");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
     configure(&mut settings);
+    // Messages that really leave need `public_url` (the server does not start without it):
+    // this server's own address, as an operator would set it.
+    if settings.public_url.is_none() && (settings.smtp.url.is_some() || settings.sms.url.is_some())
+    {
+        settings.public_url = Some(format!("http://{addr}{}", settings.base_path));
+    }
     settings.validate().expect("valid settings");
     let store = Store::open(&settings.database_url)
         .await
@@ -240,8 +248,6 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     {
         scan::document(&document);
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(ura::app::serve(
         store.clone(),

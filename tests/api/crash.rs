@@ -23,10 +23,16 @@ fn config(dir: &std::path::Path, name: &str, smtp: Option<&str>) -> String {
     let smtp = smtp
         .map(|url| format!("[smtp]\nurl = \"{url}\"\n"))
         .unwrap_or_default();
+    // Messages that really leave need the address their links use.
+    let public = if smtp.is_empty() {
+        ""
+    } else {
+        "public_url = \"http://ura.teste\"\n\n"
+    };
     std::fs::write(
         &path,
         format!(
-            "[fatura]\ntempo_max = 0.5\nreenviar = 0.2\nespera_inicial = 0.1\n\
+            "{public}[fatura]\ntempo_max = 0.5\nreenviar = 0.2\nespera_inicial = 0.1\n\
              diretorio = \"{}\"\n\n[promessa]\nverificar_expiracao = 0.2\n\n{smtp}",
             dir.join("mensagens").display()
         ),

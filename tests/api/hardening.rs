@@ -484,3 +484,283 @@ async fn oversized_targets_and_headers_are_refused_before_any_work() {
     assert_eq!(r.status, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn forwarded_entries_are_read_from_the_right_and_never_skipped() {
+    let app = spawn_with(|s| s.limites.proxies_confiaveis = vec!["127.0.0.1".into()]).await;
+    let nets = vec!["10.0.0.0/8".parse::<ipnet::IpNet>().unwrap()];
+    ura::store::apps::set_networks(&app.store, APP, Some(&nets))
+        .await
+        .unwrap();
+    let call_from = |forwarded: &'static str| {
+        app.send(
+            app.client
+                .post(app.fn_url("consultacliente"))
+                .header("X-Forwarded-For", forwarded)
+                .form(&[
+                    ("app", APP),
+                    ("token", app.token.as_str()),
+                    ("contrato", "1001"),
+                ]),
+        )
+    };
+    // A client-written 10.x on the left of the real client is not believed, whatever form
+    // the proxy wrote the client in.
+    for forwarded in [
+        "10.1.1.1, 203.0.113.7:5555",
+        "10.1.1.1, [2001:db8::1]:5555",
+        "10.1.1.1, [2001:db8::1]",
+        "10.1.1.1, unknown",
+        "10.1.1.1, ",
+        "10.1.1.1, 203.0.113.7, 127.0.0.1",
+    ] {
+        let r = call_from(forwarded).await;
+        assert_eq!(r.status, 403, "{forwarded}: {}", r.body);
+    }
+    // The client's own address, with a port, is read.
+    for forwarded in [
+        "203.0.113.7, 10.20.30.40:1234",
+        "[2001:db8::1]:1, 10.20.30.41",
+    ] {
+        let r = call_from(forwarded).await;
+        assert_eq!(r.status, 200, "{forwarded}: {}", r.body);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreadable_forwarded_client_is_still_counted_under_the_proxy() {
+    let app = spawn_with(|s| {
+        s.limites.proxies_confiaveis = vec!["127.0.0.1".into()];
+        s.limites.falhas_autenticacao = 2;
+    })
+    .await;
+    let guess = |forwarded: &'static str| {
+        app.send(
+            app.client
+                .post(app.fn_url("consultacliente"))
+                .header("X-Forwarded-For", forwarded)
+                .form(&[("app", APP), ("token", "chute"), ("contrato", "1001")]),
+        )
+    };
+    assert_eq!(guess("unknown").await.status, 403);
+    assert_eq!(guess("garbage").await.status, 403);
+    // Unreadable clients do not escape the pause by being unreadable.
+    assert_eq!(guess("other-garbage").await.status, 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn head_runs_no_function_that_writes() {
+    let app = spawn().await;
+    const TABLES: [&str; 7] = [
+        "tickets",
+        "protocols",
+        "promises",
+        "messages",
+        "notifications",
+        "maintenances",
+        "idempotency_keys",
+    ];
+    let mut before = Vec::new();
+    for table in TABLES {
+        before.push(
+            app.scalar_i64(&format!("SELECT COUNT(*) FROM {table}"))
+                .await,
+        );
+    }
+    let auth = format!("app={APP}&token={}", app.token);
+    for (path, query) in [
+        ("/ws/ura/chamado/", "contrato=1001&ocorrenciatipo=1"),
+        ("/ws/ura/liberacaopromessa/", "contrato=1002"),
+        ("/ws/ura/enviafatura/", "contrato=1001&tipo=email"),
+        ("/ws/ura/notificacaosistema/", "contrato=1001"),
+        ("/ws/ura/verificaacesso/", "contrato=2001"),
+        ("/ws/ura/manutencao/add/", "descricao=x"),
+        ("/ws/ura/manutencao/delete/", "id=1"),
+    ] {
+        let r = app
+            .send(
+                app.client
+                    .head(app.url(&format!("{path}?{auth}&{query}")))
+                    .header("Idempotency-Key", "k1"),
+            )
+            .await;
+        assert_eq!(r.status, 405, "{path}");
+    }
+    // Read functions answer HEAD like GET, and store no idempotent answer.
+    let r = app
+        .send(
+            app.client
+                .head(app.url(&format!("/ws/ura/consultacliente/?{auth}&contrato=1001")))
+                .header("Idempotency-Key", "k2"),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    for (table, before) in TABLES.into_iter().zip(before) {
+        let after = app
+            .scalar_i64(&format!("SELECT COUNT(*) FROM {table}"))
+            .await;
+        assert_eq!(after, before, "{table}");
+    }
+    assert!(app.message_files().is_empty());
+    // GET and POST still run them, as the contract says.
+    let r = app
+        .get(&app.url(&format!(
+            "/ws/ura/chamado/?{auth}&contrato=1001&ocorrenciatipo=1"
+        )))
+        .await;
+    assert_eq!(r.json["status"], 1, "{}", r.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn message_links_never_come_from_the_host_header() {
+    let app = spawn().await;
+    let r = app
+        .send(
+            app.client
+                .post(app.fn_url("enviafatura"))
+                .header("host", "evil.example")
+                .form(&[
+                    ("app", APP),
+                    ("token", app.token.as_str()),
+                    ("contrato", "1001"),
+                    ("tipo", "sms"),
+                ]),
+        )
+        .await;
+    assert_eq!(r.json["status"], 1, "{}", r.body);
+    let files = app.message_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("/fatura/1"), "{text}");
+    assert!(!text.contains("evil.example"), "{text}");
+    app.stop().await;
+
+    // With public_url, links come from it.
+    let app = spawn_with(|s| s.public_url = Some("https://ura.provedor.example".into())).await;
+    let r = app
+        .send(
+            app.client
+                .post(app.fn_url("enviafatura"))
+                .header("host", "evil.example")
+                .form(&[
+                    ("app", APP),
+                    ("token", app.token.as_str()),
+                    ("contrato", "1001"),
+                    ("tipo", "sms"),
+                ]),
+        )
+        .await;
+    assert_eq!(r.json["status"], 1, "{}", r.body);
+    let text = std::fs::read_to_string(&app.message_files()[0]).unwrap();
+    assert!(
+        text.contains("https://ura.provedor.example/fatura/1"),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn messages_that_really_leave_need_a_public_url_to_start() {
+    let app = spawn().await;
+    let mut settings = app.settings.clone();
+    settings.sms.url = Some("http://127.0.0.1:9/send".into());
+    let refused = ura::app::AppState::new(app.store.clone(), settings.clone())
+        .await
+        .err()
+        .expect("refused without public_url");
+    let message = refused.to_string();
+    assert!(message.contains("public_url"), "{message}");
+    assert!(message.contains("SMS (sms.url)"), "{message}");
+    settings.public_url = Some("https://ura.provedor.example".into());
+    assert!(
+        ura::app::AppState::new(app.store.clone(), settings)
+            .await
+            .is_ok()
+    );
+    app.stop().await;
+}
+
+async fn admin_send(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Resp {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/admin/api/v1/{path}")))
+        .bearer_auth(token)
+        .body(body.to_string());
+    if let Some(ct) = content_type {
+        request = request.header("content-type", ct);
+    }
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn admin_bodies_are_json_of_bounded_size() {
+    let app = spawn_with(|s| s.body_limit = 4096).await;
+    let token = ura::store::admin_tokens::create(&app.store, "operador")
+        .await
+        .unwrap();
+    scan::secret(&token);
+    let pops = app.scalar_i64("SELECT COUNT(*) FROM pops").await;
+    let body = r#"{"nome": "POP Teste", "cidade": "Natal"}"#;
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let r = admin_send(&app, &token, "pops", ct, body).await;
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.body);
+        assert!(r.json["detail"].as_str().unwrap().contains("JSON"));
+    }
+    let big = format!(r#"{{"nome": "{}"}}"#, "x".repeat(5000));
+    let r = admin_send(&app, &token, "pops", Some("application/json"), &big).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.json["detail"].is_string(), "{}", r.body);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM pops").await, pops);
+    let r = admin_send(
+        &app,
+        &token,
+        "pops",
+        Some("application/json; charset=utf-8"),
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Unknown filters of the audit trail are refused like any list's.
+    let r = app
+        .send(
+            app.client
+                .get(app.url("/admin/api/v1/auditoria?rota=chamado&cliente=1"))
+                .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json["detail"], "cliente: não é um filtro desta lista.");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_admin_tokens_pause_the_address() {
+    let app = spawn_with(|s| s.limites.falhas_autenticacao = 3).await;
+    let token = ura::store::admin_tokens::create(&app.store, "operador")
+        .await
+        .unwrap();
+    scan::secret(&token);
+    let get = |t: String| app.send(app.client.get(app.url("/admin/api/v1/pops")).bearer_auth(t));
+    assert_eq!(get(token.clone()).await.status, 200);
+    for _ in 0..3 {
+        assert_eq!(get("chute".into()).await.status, 401);
+    }
+    // Now even the right token waits.
+    let r = get(token.clone()).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.json["detail"].is_string());
+    app.stop().await;
+}

@@ -10,6 +10,7 @@ mod cobranca;
 mod cobranca_crash;
 mod common;
 mod concurrency;
+mod connections;
 mod consulta;
 mod crash;
 mod diskfull;

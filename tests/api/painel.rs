@@ -1302,3 +1302,33 @@ async fn the_dunning_page_lists_the_days_blocks_and_restorations() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_disabled_agents_stream_ends_at_once() {
+    let app = spawn().await;
+    add_agent(&app, "ana", "Ana", None).await;
+    add_agent(&app, "bia", "Bia", None).await;
+    let ana = sign_in(&app, "ana").await;
+    let bia = sign_in(&app, "bia").await;
+    let mut ana_stream = Sse::open(&app.client, &stream_url(&app), &ana.cookie, None).await;
+    let mut bia_stream = Sse::open(&app.client, &stream_url(&app), &bia.cookie, None).await;
+    // As `ura agent disable` does, from another process: nothing wakes this one's streams
+    // but the database.
+    ura::store::agents::set_enabled(&app.store, "ana", false)
+        .await
+        .unwrap();
+    // Well before the stream's own look at the log (10 s) or a keep-alive (15 s).
+    let event = ana_stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the stream said the session ended");
+    assert_eq!(event.event, "sair");
+    assert!(
+        ana_stream.next(Duration::from_secs(5)).await.is_none(),
+        "and ended"
+    );
+    // Another agent's stream goes on.
+    notify(&app, "1001", "84900000001", None).await;
+    assert!(bia_stream.card(WAIT).await.is_some());
+    app.stop().await;
+}

@@ -60,7 +60,7 @@ fn view(ctx: &Ctx, inv: &Invoice) -> InvoiceView {
             .unwrap_or_default(),
         linha_digitos: line.unwrap_or_default(),
         pix: inv.pix_payload.clone().unwrap_or_default(),
-        link: ctx.pdf_link(inv.id),
+        link: ctx.message_link(inv.id),
     }
 }
 

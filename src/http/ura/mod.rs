@@ -88,6 +88,26 @@ impl Function {
         }
     }
 
+    /// Whether a call may change something (a protocol, a ticket, a promise, a message, a
+    /// maintenance). `HEAD` is a safe method: it is refused on these (`405`) rather than
+    /// run, since its answer cannot be known without doing what the call does.
+    pub fn writes(self, path_arg: Option<&str>) -> bool {
+        match self {
+            Function::LiberacaoPromessa
+            | Function::EnviaFatura
+            | Function::VerificaAcesso
+            | Function::NotificacaoSistema
+            | Function::Chamado => true,
+            Function::Manutencao => path_arg != Some("list"),
+            Function::ConsultaCliente
+            | Function::Fatura2Via
+            | Function::Titulos
+            | Function::PagamentoPix
+            | Function::Clientes
+            | Function::Catalogos => false,
+        }
+    }
+
     /// The paths of a function that answers at several, each with what it passes to the
     /// handler as `path_arg`, for one family (`ws` or `api`); None: the function answers at
     /// `{family}/ura/NAME` alone. Each path is also served with a trailing slash.
@@ -140,39 +160,52 @@ pub async fn handle(
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
-    let client_ip = state.limits.client_ip(peer, request.headers());
-    let remote = client_ip.map(|ip| ip.to_string());
+    let client = state.limits.client(peer, request.headers());
+    let remote = match (client.ip, client.key) {
+        (Some(ip), _) => Some(ip.to_string()),
+        (None, Some(_)) => Some("desconhecido".to_string()),
+        (None, None) => None,
+    };
     let mut seen = Seen::default();
-    let (response, answer) =
-        if method != Method::GET && method != Method::POST && method != Method::HEAD {
-            (
-                ApiError::method_not_allowed(method.as_str()).into_response(),
-                None,
-            )
+    let accepted = method == Method::GET
+        || method == Method::POST
+        || (method == Method::HEAD && !function.writes(path_arg.as_deref()));
+    let (response, answer) = if !accepted {
+        let mut refused = ApiError::method_not_allowed(method.as_str()).into_response();
+        let allow = if function.writes(path_arg.as_deref()) {
+            "GET, POST"
         } else {
-            let timeout = state.settings.request_timeout();
-            let health = state.db_health.clone();
-            let call = run(
-                state.clone(),
-                function,
-                request,
-                path_arg,
-                client_ip,
-                &mut seen,
-            );
-            tokio::select! {
-                result = tokio::time::timeout(timeout, call) => match result {
-                    Ok(Ok(value)) => (json_response(StatusCode::OK, &value), Some(value)),
-                    Ok(Err(e)) => (e.into_response(), None),
-                    Err(_) => {
-                        tracing::warn!(function = function.name(), "tempo da requisição esgotado");
-                        (ApiError::unavailable().into_response(), None)
-                    }
-                },
-                // The database went away: answer now rather than at the timeout.
-                () = health.wait_down() => (ApiError::unavailable().into_response(), None),
-            }
+            "GET, HEAD, POST"
         };
+        refused.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static(allow),
+        );
+        (refused, None)
+    } else {
+        let timeout = state.settings.request_timeout();
+        let health = state.db_health.clone();
+        let call = run(
+            state.clone(),
+            function,
+            request,
+            path_arg,
+            client,
+            &mut seen,
+        );
+        tokio::select! {
+            result = tokio::time::timeout(timeout, call) => match result {
+                Ok(Ok(value)) => (json_response(StatusCode::OK, &value), Some(value)),
+                Ok(Err(e)) => (e.into_response(), None),
+                Err(_) => {
+                    tracing::warn!(function = function.name(), "tempo da requisição esgotado");
+                    (ApiError::unavailable().into_response(), None)
+                }
+            },
+            // The database went away: answer now rather than at the timeout.
+            () = health.wait_down() => (ApiError::unavailable().into_response(), None),
+        }
+    };
     record(
         &state,
         function,
@@ -258,12 +291,12 @@ async fn run(
     function: Function,
     request: Request<Body>,
     path_arg: Option<String>,
-    client_ip: Option<std::net::IpAddr>,
+    client: super::limits::Client,
     seen: &mut Seen,
 ) -> Result<Value, ApiError> {
     // Limits first: an address over its limit, or pausing after failed authentications,
     // costs nothing more.
-    state.limits.check_address(client_ip)?;
+    state.limits.check_address(client)?;
     // The budget counts from the request's arrival; a margin is kept for the answer itself.
     let budget =
         std::time::Duration::from_secs_f64(state.settings.acesso.tempo_max.clamp(0.2, 60.0));
@@ -277,7 +310,7 @@ async fn run(
         .and_then(document::parse)
         .map(|d| d.masked());
     parts.extensions.insert(params);
-    parts.extensions.insert(ClientIp(client_ip));
+    parts.extensions.insert(ClientIp(client));
     let app = UraApp::from_request_parts(&mut parts, &state).await?;
     let params = parts.extensions.remove::<Params>().unwrap_or_default();
     seen.app = Some((app.id, app.name.clone()));
@@ -298,7 +331,11 @@ async fn run(
         origin,
         path_arg,
     };
-    let key = super::idempotency::key(&parts.headers)?;
+    // A `HEAD` stores no answer: it runs only functions that change nothing.
+    let key = match parts.method {
+        Method::HEAD => None,
+        _ => super::idempotency::key(&parts.headers)?,
+    };
     match key {
         Some(key) => {
             super::idempotency::answer_once(&ctx, function, &key, dispatch(&ctx, function)).await

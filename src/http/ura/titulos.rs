@@ -43,14 +43,26 @@ impl Ctx {
         }
     }
 
-    /// Absolute link to the invoice's PDF.
+    /// Absolute link to the invoice's PDF, for the caller's answer.
     pub fn pdf_link(&self, invoice_id: i64) -> String {
+        format!("{}{}", self.origin, self.pdf_path(invoice_id))
+    }
+
+    /// Absolute link to the invoice's PDF for a message to the customer: from `public_url`,
+    /// never from the request's `Host` (see `Settings::message_origin`).
+    pub fn message_link(&self, invoice_id: i64) -> String {
+        format!(
+            "{}{}",
+            self.state.settings.message_origin(),
+            self.pdf_path(invoice_id)
+        )
+    }
+
+    fn pdf_path(&self, invoice_id: i64) -> String {
         let days = i64::from(self.state.settings.fatura.link_validade_dias.max(1));
-        let path = self
-            .state
+        self.state
             .links
-            .path(invoice_id, self.now + chrono::TimeDelta::days(days));
-        format!("{}{path}", self.origin)
+            .path(invoice_id, self.now + chrono::TimeDelta::days(days))
     }
 }
 
