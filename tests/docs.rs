@@ -84,12 +84,21 @@ fn anchors(text: &str) -> BTreeSet<String> {
 #[test]
 fn readme_is_one_screen_and_links_every_page_of_docs() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    assert!(readme.len() <= 12 * 1024, "README.md is {} bytes", readme.len());
+    assert!(
+        readme.len() <= 12 * 1024,
+        "README.md is {} bytes",
+        readme.len()
+    );
     let linked: BTreeSet<String> = links(&readme).into_iter().collect();
-    for page in pages().iter().filter(|p| p.parent() == Some(&root().join("docs"))) {
+    for page in pages()
+        .iter()
+        .filter(|p| p.parent() == Some(&root().join("docs")))
+    {
         let name = format!("docs/{}", page.file_name().unwrap().to_string_lossy());
         assert!(
-            linked.iter().any(|l| l.split('#').next() == Some(name.as_str())),
+            linked
+                .iter()
+                .any(|l| l.split('#').next() == Some(name.as_str())),
             "README.md does not link {name}"
         );
     }
@@ -102,20 +111,30 @@ fn every_relative_link_points_at_something_in_the_repository() {
         let text = std::fs::read_to_string(&page).unwrap();
         let dir = page.parent().unwrap();
         for link in links(&text) {
-            if link.starts_with("http://") || link.starts_with("https://") || link.starts_with("mailto:") {
+            if link.starts_with("http://")
+                || link.starts_with("https://")
+                || link.starts_with("mailto:")
+            {
                 continue;
             }
             let (path, anchor) = match link.split_once('#') {
                 Some((p, a)) => (p, Some(a)),
                 None => (link.as_str(), None),
             };
-            let target = if path.is_empty() { page.clone() } else { dir.join(path) };
+            let target = if path.is_empty() {
+                page.clone()
+            } else {
+                dir.join(path)
+            };
             let Ok(target) = target.canonicalize() else {
                 broken.push(format!("{}: {link}: no such file", page.display()));
                 continue;
             };
             if !target.starts_with(root().canonicalize().unwrap()) {
-                broken.push(format!("{}: {link}: outside the repository", page.display()));
+                broken.push(format!(
+                    "{}: {link}: outside the repository",
+                    page.display()
+                ));
                 continue;
             }
             if let Some(anchor) = anchor

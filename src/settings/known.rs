@@ -106,11 +106,11 @@ impl Known {
             if self.accepts(&dotted) {
                 continue;
             }
-            if self.is_section(&dotted) {
-                if let Some(inner) = item.as_table_like() {
-                    self.check_table(inner, &format!("{dotted}."), text, path, problems);
-                    continue;
-                }
+            if self.is_section(&dotted)
+                && let Some(inner) = item.as_table_like()
+            {
+                self.check_table(inner, &format!("{dotted}."), text, path, problems);
+                continue;
             }
             let offset = table
                 .get_key_value(key)
