@@ -1,9 +1,10 @@
-//! Subcommands: `serve`, `demo`, `migrate`, `app`, `agent` and the tools around them.
+//! Subcommands: `serve`, `demo`, `migrate`, `app`, `agent` and the tools around them. Every
+//! text the operator reads here is in Portuguese, clap's own headings included (`command`).
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::settings::Settings;
@@ -13,11 +14,16 @@ use crate::store::{Store, apps, redact_url};
 #[command(
     name = "ura",
     version,
-    about = "WebService URA para provedores de internet"
+    about = "WebService URA para provedores de internet",
+    long_about = "WebService URA para provedores de internet: a API da URA compatível com o SGP, \
+                  o FreeRADIUS, RFC 5176, faturas por e-mail e SMS e o painel de atendimento.\n\n\
+                  Configuração: ura.toml (ou --config), variáveis URA_*, opções da linha de \
+                  comando; docs/settings.md lista cada chave. Depois de instalar, rode \
+                  `ura doctor`."
 )]
 pub struct Cli {
-    /// Settings file (default: ./ura.toml when it exists; also URA_CONFIG).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Arquivo de configuração (padrão: ./ura.toml, se existir; também URA_CONFIG).
+    #[arg(long, global = true, value_name = "ARQUIVO")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
@@ -25,124 +31,162 @@ pub struct Cli {
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct DbArgs {
-    /// Database URL, e.g. sqlite://ura.db (overrides URA_DATABASE_URL).
+    /// URL do banco: sqlite://ARQUIVO ou postgres://usuário:senha@host/banco (substitui
+    /// database_url e URA_DATABASE_URL).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
 }
 
+/// The functions an app may be limited to, as `app add --allow` and `app allow` take them.
+const FUNCTIONS_HELP: &str = "consultacliente, liberacaopromessa, enviafatura, verificaacesso, \
+     notificacaosistema, chamado, fatura2via, titulos, pagamento/pix, clientes, manutencao, \
+     catalogos";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the HTTP server.
+    /// Roda o servidor HTTP (aplica as migrações ao iniciar; SIGTERM/SIGINT terminam as
+    /// requisições em andamento e param).
     Serve {
-        /// Address to listen on, e.g. 0.0.0.0:8000 (overrides URA_LISTEN).
-        #[arg(long, value_name = "ADDR")]
+        /// Endereço de escuta, p. ex. 0.0.0.0:8000 (substitui listen e URA_LISTEN).
+        #[arg(long, value_name = "ENDEREÇO")]
         listen: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Fill an empty database with the demo provider, print a token and curl lines, serve.
+    /// Preenche um banco vazio com o provedor de demonstração, mostra um token e linhas
+    /// curl, e serve.
     Demo {
-        #[arg(long, value_name = "ADDR")]
+        /// Endereço de escuta, p. ex. 127.0.0.1:8000 (substitui listen e URA_LISTEN).
+        #[arg(long, value_name = "ENDEREÇO")]
         listen: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Create the database if missing and apply migrations, then exit.
+    /// Cria o banco se não existir e aplica as migrações.
     Migrate {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// A NAS simulator: answers RFC 5176 Disconnect/CoA and Status-Server over UDP for the
-    /// sessions it holds (for the demo, tests and trying integrations without a router).
+    /// Verifica a instalação sem alterar nada: configuração, banco e migrações, tabelas do
+    /// FreeRADIUS, cada NAS, SMTP, gateway SMS, public_url, TLS, relógio e fuso. Uma linha
+    /// por verificação (✓ ou ✗ e o que fazer); código de saída 1 se alguma falhar.
+    Doctor {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Simulador de NAS: responde Disconnect/CoA (RFC 5176) e Status-Server por UDP para as
+    /// sessões que mantém (para o demo, testes e integrações sem roteador).
     NasSim {
-        /// UDP address to listen on.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3799")]
+        /// Endereço UDP de escuta (padrão: 127.0.0.1:3799).
+        #[arg(long, value_name = "ENDEREÇO", default_value = "127.0.0.1:3799")]
         listen: String,
-        /// Shared secret.
+        /// Segredo compartilhado com o servidor.
         #[arg(long, value_name = "SEGREDO")]
         secret: String,
-        /// A session it holds: LOGIN or LOGIN=ACCT-SESSION-ID (repeatable).
+        /// Uma sessão mantida: LOGIN ou LOGIN=ACCT-SESSION-ID (repetível).
         #[arg(long = "session", value_name = "LOGIN")]
         sessions: Vec<String>,
     },
-    /// Import plans, POPs, NAS, customers, contracts, internet services or invoices from a
-    /// CSV (with a header) or JSON file: upserts by the provider's ids, every line checked;
-    /// bad lines are reported with their number and field. See examples/import/.
+    /// Importa planos, POPs, NAS, clientes, contratos, serviços de internet ou faturas de um
+    /// CSV (com cabeçalho) ou JSON: atualiza pelos ids do provedor, confere cada linha e
+    /// informa as recusadas com número e campo. Código de saída 1 se alguma linha for
+    /// recusada. Exemplos em examples/import/.
     Import {
+        /// Arquivo CSV (com cabeçalho) ou JSON.
+        #[arg(value_name = "ARQUIVO")]
         file: PathBuf,
-        /// What the file holds: planos, pops, nas, clientes, contratos, servicos or faturas
-        /// (default: recognised from the columns).
-        #[arg(long, value_name = "TIPO")]
+        /// O que o arquivo contém: planos, pops, nas, clientes, contratos, servicos ou
+        /// faturas (padrão: reconhecido pelas colunas).
+        #[arg(long, value_name = "TIPO", value_parser = [
+            "planos", "pops", "nas", "clientes", "contratos", "servicos", "faturas",
+        ])]
         tipo: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Fill an EMPTY database with a synthetic provider of N customers (contracts,
-    /// services, FreeRADIUS, invoices, sessions), for benchmarks; see BENCHMARKS.md.
+    /// Preenche um banco VAZIO com um provedor sintético de N clientes (contratos, serviços,
+    /// FreeRADIUS, faturas, sessões), para medições; veja BENCHMARKS.md.
     Gen {
-        /// How many customers (about 1.2 contracts each).
+        /// Quantos clientes (cerca de 1,2 contrato cada).
         #[arg(long, value_name = "N")]
         customers: u64,
-        /// Seed: the same seed gives the same provider.
+        /// Semente: a mesma semente gera o mesmo provedor (padrão: 1).
         #[arg(long, value_name = "S", default_value_t = 1)]
         seed: u64,
-        /// Write random `document,contract` pairs, one per line, to FILE (for load
-        /// generators).
-        #[arg(long, value_name = "FILE")]
+        /// Grava pares `documento,contrato` sorteados, um por linha, em ARQUIVO (para
+        /// geradores de carga).
+        #[arg(long, value_name = "ARQUIVO")]
         sample: Option<PathBuf>,
-        /// How many pairs --sample writes.
+        /// Quantos pares --sample grava (padrão: 10000).
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         sample_size: usize,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Invoices: the PDF second copy of one invoice, as callers receive it.
+    /// Faturas: a segunda via em PDF de uma fatura, como o cliente a recebe.
     Fatura {
         #[command(subcommand)]
         command: FaturaCommand,
     },
-    /// Dunning: the provider's rule for blocking contracts with overdue invoices.
+    /// Cobrança: a regra do provedor para bloquear contratos com faturas vencidas.
     Cobranca {
         #[command(subcommand)]
         command: CobrancaCommand,
     },
-    /// FreeRADIUS provisioning.
+    /// Provisionamento do FreeRADIUS.
     Radius {
         #[command(subcommand)]
         command: RadiusCommand,
     },
-    /// Manage the applications (IVR, chatbot...) allowed to call the API.
+    /// Aplicações (URA, chatbot...) autorizadas a chamar a API.
     App {
         #[command(subcommand)]
         command: AppCommand,
     },
-    /// Manage the tokens of the admin API ({base}/admin/api/v1/).
+    /// Tokens da API de administração ({base}/admin/api/v1/).
     AdminToken {
         #[command(subcommand)]
         command: AdminTokenCommand,
     },
-    /// Manage the agents who sign in to the console at {base}/painel/.
+    /// Atendentes que entram no painel em {base}/painel/.
     Agent {
         #[command(subcommand)]
         command: AgentCommand,
+    },
+    /// Escreve na saída o script de autocompletar do ura para o shell indicado.
+    Completar {
+        /// O shell: bash, zsh, fish, elvish ou powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Gera as páginas de manual (man/) e os scripts de autocompletar (completions/) em
+    /// PASTA, para o pacote.
+    #[command(hide = true)]
+    Manuais {
+        #[arg(value_name = "PASTA")]
+        dir: PathBuf,
     },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AdminTokenCommand {
-    /// Create a token and print it alone on stdout (only its SHA-256 is stored).
+    /// Cria um token e o escreve sozinho na saída (só o seu SHA-256 é guardado).
     Add {
+        /// Nome do token.
+        #[arg(value_name = "NOME")]
         name: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List tokens (never the tokens themselves).
+    /// Lista os tokens (nunca os tokens em si).
     List {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Revoke a token at once.
+    /// Revoga um token na hora.
     Revoke {
+        /// Nome do token.
+        #[arg(value_name = "NOME")]
         name: String,
         #[command(flatten)]
         db: DbArgs,
@@ -151,50 +195,64 @@ pub enum AdminTokenCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AgentCommand {
-    /// Create an agent. Without --senha-stdin a password is generated and printed alone on
-    /// stdout.
+    /// Cria um atendente. Sem --senha-stdin, uma senha é gerada e escrita sozinha na saída.
     Add {
+        /// Login do atendente.
+        #[arg(value_name = "LOGIN")]
         login: String,
-        /// Name shown to the other agents (default: the login).
+        /// Nome mostrado aos outros atendentes (padrão: o login).
         #[arg(long, value_name = "NOME")]
         nome: Option<String>,
-        /// Queues the agent answers (the IVR's `uraagente`), comma-separated, or `todas`.
+        /// Filas que o atendente atende (o `uraagente` da URA), separadas por vírgula, ou
+        /// `todas` (padrão: todas).
         #[arg(long, value_name = "FILAS", default_value = "todas")]
         filas: String,
-        /// Read the password from the first line of stdin.
+        /// Lê a senha da primeira linha da entrada padrão.
         #[arg(long)]
         senha_stdin: bool,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List agents (never their passwords).
+    /// Lista os atendentes (nunca as senhas).
     List {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Set a new password (generated, or read with --senha-stdin); ends the agent's sessions.
+    /// Define uma nova senha (gerada, ou lida com --senha-stdin); encerra as sessões do
+    /// atendente.
     Senha {
+        /// Login do atendente.
+        #[arg(value_name = "LOGIN")]
         login: String,
+        /// Lê a senha da primeira linha da entrada padrão.
         #[arg(long)]
         senha_stdin: bool,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Set the queues an agent answers (comma-separated, or `todas`).
+    /// Define as filas que um atendente atende.
     Filas {
+        /// Login do atendente.
+        #[arg(value_name = "LOGIN")]
         login: String,
+        /// Filas separadas por vírgula (p. ex. suporte,financeiro), ou `todas`.
+        #[arg(value_name = "FILAS")]
         filas: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Disable an agent: signed out at once, cannot sign in.
+    /// Desativa um atendente: sai na hora e não entra mais.
     Disable {
+        /// Login do atendente.
+        #[arg(value_name = "LOGIN")]
         login: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Enable a disabled agent (also lifts a lock after wrong passwords).
+    /// Ativa um atendente desativado (também libera um bloqueio por senhas erradas).
     Enable {
+        /// Login do atendente.
+        #[arg(value_name = "LOGIN")]
         login: String,
         #[command(flatten)]
         db: DbArgs,
@@ -203,11 +261,12 @@ pub enum AgentCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum FaturaCommand {
-    /// Write the PDF of an invoice (e.g. `ura fatura pdf 10021` on the demo database).
+    /// Grava o PDF de uma fatura (p. ex. `ura fatura pdf 10021` no banco do demo).
     Pdf {
-        /// Invoice id.
+        /// Id da fatura.
+        #[arg(value_name = "ID")]
         id: i64,
-        /// Output file (default: fatura-ID.pdf).
+        /// Arquivo de saída (padrão: fatura-ID.pdf).
         #[arg(long, value_name = "ARQUIVO")]
         saida: Option<PathBuf>,
         #[command(flatten)]
@@ -217,8 +276,8 @@ pub enum FaturaCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum RadiusCommand {
-    /// Rewrite radcheck, radusergroup and the plans' radgroupreply from the data
-    /// (after editing tables by hand, or on a first install). Idempotent.
+    /// Reescreve radcheck, radusergroup e o radgroupreply dos planos a partir dos dados
+    /// (depois de editar tabelas à mão, ou na primeira instalação). Idempotente.
     Sync {
         #[command(flatten)]
         db: DbArgs,
@@ -227,10 +286,10 @@ pub enum RadiusCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum CobrancaCommand {
-    /// Run the rule once (the server's job does it every `cobranca.intervalo`) and print,
-    /// per contract, the oldest overdue invoice, days, amount and the action taken.
+    /// Executa a regra uma vez (o servidor a executa a cada `cobranca.intervalo`) e mostra,
+    /// por contrato, a fatura vencida mais antiga, os dias, o valor e a ação tomada.
     Executar {
-        /// Show what would be done, change nothing.
+        /// Mostra o que seria feito, sem alterar nada.
         #[arg(long)]
         simular: bool,
         #[command(flatten)]
@@ -240,54 +299,223 @@ pub enum CobrancaCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AppCommand {
-    /// Create an app and print its token (alone, on stdout).
+    /// Cria uma aplicação e escreve o seu token sozinho na saída (só o SHA-256 é guardado:
+    /// não é possível mostrá-lo de novo).
     Add {
+        /// Nome da aplicação (o `app` das requisições).
+        #[arg(value_name = "NOME")]
         name: String,
-        /// Functions the app may call, comma-separated (default: all),
-        /// e.g. consultacliente,verificaacesso
-        #[arg(long, value_name = "FUNCOES")]
+        /// Funções que a aplicação pode chamar, separadas por vírgula (padrão: todas).
+        #[arg(long, value_name = "FUNÇÕES", long_help = format!(
+            "Funções que a aplicação pode chamar, separadas por vírgula (padrão: todas). \
+             Funções: {FUNCTIONS_HELP}."
+        ))]
         allow: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Limit an app to some functions (comma-separated), or `todas` for all.
+    /// Limita uma aplicação a algumas funções; as outras respondem 403.
     Allow {
+        /// Nome da aplicação.
+        #[arg(value_name = "NOME")]
         name: String,
+        /// Funções separadas por vírgula, ou `todas`.
+        #[arg(value_name = "FUNÇÕES", long_help = format!(
+            "Funções separadas por vírgula, ou `todas`. Funções: {FUNCTIONS_HELP}."
+        ))]
         functions: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Limit an app to some networks (comma-separated: 10.0.0.0/8,192.168.1.10), or `todas`.
-    /// From elsewhere its credentials are refused.
+    /// Limita uma aplicação a algumas redes; de outros endereços as suas credenciais são
+    /// recusadas.
     Networks {
+        /// Nome da aplicação.
+        #[arg(value_name = "NOME")]
         name: String,
+        /// Redes e endereços separados por vírgula (10.0.0.0/8,192.168.1.10), ou `todas`.
+        #[arg(value_name = "REDES")]
         networks: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List apps (never their tokens).
+    /// Lista as aplicações (nunca os tokens).
     List {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Disable an app: its token stops working at once.
+    /// Desativa uma aplicação: o token para de funcionar na hora.
     Disable {
+        /// Nome da aplicação.
+        #[arg(value_name = "NOME")]
         name: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Enable a disabled app.
+    /// Ativa uma aplicação desativada.
     Enable {
+        /// Nome da aplicação.
+        #[arg(value_name = "NOME")]
         name: String,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Give an app a new token (printed alone on stdout); the old one stops working.
+    /// Dá um novo token à aplicação (escrito sozinho na saída); o antigo para de funcionar.
     Rotate {
+        /// Nome da aplicação.
+        #[arg(value_name = "NOME")]
         name: String,
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The command line with clap's own texts (headings, usage, help and version flags) in
+/// Portuguese, recursively.
+pub fn command() -> clap::Command {
+    let mut cmd = translate(Cli::command());
+    cmd.build();
+    localize_usage(cmd)
+}
+
+/// clap writes `[OPTIONS]` in every usage line: each command gets its own usage, rendered by
+/// clap and translated.
+fn localize_usage(mut cmd: clap::Command) -> clap::Command {
+    let usage = cmd.render_usage().to_string();
+    let usage = usage
+        .trim()
+        .trim_start_matches("Usage:")
+        .trim()
+        .replace("[OPTIONS]", "[OPÇÕES]");
+    let cmd = cmd.override_usage(usage);
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .into_iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, localize_usage))
+}
+
+fn translate(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd
+        .help_template("{before-help}{about-with-newline}\nUso: {usage}\n\n{all-args}{after-help}")
+        .subcommand_help_heading("Comandos")
+        .subcommand_value_name("COMANDO")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        // clap's "[default: …]" and "[possible values: …]" are English: each argument's own
+        // text says its default and its values instead. Setting a heading would put the
+        // arguments in the order clap stores them: the declaration order is kept.
+        .mut_args({
+            let mut order = 0;
+            move |a| {
+                order += 1;
+                let a = a.display_order(order);
+                let a = if a.get_action().takes_values() {
+                    a.hide_default_value(true).hide_possible_values(true)
+                } else {
+                    a
+                };
+                if a.get_help_heading().is_some() {
+                    a
+                } else if a.is_positional() {
+                    a.help_heading("Argumentos")
+                } else {
+                    a.help_heading("Opções")
+                }
+            }
+        })
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help("Mostra esta ajuda (-h: resumo; --help: completa)")
+                .help_heading("Opções")
+                .display_order(1000),
+        );
+    let cmd = if cmd.get_name() == "ura" {
+        cmd.disable_version_flag(true).arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(clap::ArgAction::Version)
+                .help("Mostra a versão")
+                .help_heading("Opções")
+                .display_order(1001),
+        )
+    } else {
+        cmd
+    };
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .into_iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, translate))
+}
+
+/// Parses the process's arguments (exits with the help, the version or a usage error).
+pub fn parse() -> Cli {
+    let matches = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match matches {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprint!("{}", usage_error(&e.render().to_string()));
+            std::process::exit(2);
+        }
+    }
+}
+
+/// clap's usage errors in Portuguese: its fixed phrases replaced, the names and values kept.
+fn usage_error(text: &str) -> String {
+    const PHRASES: &[(&str, &str)] = &[
+        ("error: ", "erro: "),
+        (
+            "the following required arguments were not provided:",
+            "faltam argumentos obrigatórios:",
+        ),
+        ("unrecognized subcommand", "comando desconhecido"),
+        ("unexpected argument", "argumento inesperado"),
+        ("invalid value", "valor inválido"),
+        ("' for '", "' em '"),
+        ("[possible values: ", "[valores aceitos: "),
+        ("invalid digit found in string", "não é um número"),
+        ("a value is required for", "falta o valor de"),
+        ("but none was supplied", ""),
+        ("the argument", "o argumento"),
+        ("cannot be used multiple times", "não pode ser repetido"),
+        ("cannot be used with", "não pode ser usado com"),
+        ("' found", "'"),
+        ("tip: ", "dica: "),
+        ("to pass '", "para passar '"),
+        ("as a value, use", "como valor, use"),
+        (
+            "a similar subcommand exists:",
+            "existe um comando parecido:",
+        ),
+        (
+            "a similar argument exists:",
+            "existe um argumento parecido:",
+        ),
+        (
+            "some similar subcommands exist:",
+            "existem comandos parecidos:",
+        ),
+        ("Usage: ", "Uso: "),
+        (
+            "For more information, try '--help'.",
+            "Para mais informações: '--help'.",
+        ),
+    ];
+    PHRASES
+        .iter()
+        .fold(text.to_string(), |t, (en, pt)| t.replace(en, pt))
 }
 
 fn settings(
@@ -306,7 +534,36 @@ fn settings(
     Ok(settings)
 }
 
+/// Opens an existing database (and applies pending migrations); a missing one is an
+/// error, so that a command that only reads or changes existing rows never leaves an empty
+/// database behind (`ura app list` in the wrong folder).
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let shown = redact_url(&settings.database_url);
+    let exists = crate::store::database::exists(&settings.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("não foi possível abrir o banco {shown}: {e}"))?;
+    if !exists {
+        anyhow::bail!(
+            "o banco {shown} não existe: confira --database / database_url, ou crie-o com \
+             `ura migrate` (ou `ura demo`)"
+        );
+    }
+    open_store(settings).await
+}
+
+/// Creates the database when missing (a SQLite file, or a PostgreSQL database as the URL's
+/// user), then opens it.
+async fn create(settings: &Settings) -> anyhow::Result<Store> {
+    let shown = redact_url(&settings.database_url);
+    match crate::store::database::create_if_missing(&settings.database_url).await {
+        Ok(true) => tracing::info!("banco {shown} criado"),
+        Ok(false) => {}
+        Err(e) => anyhow::bail!("não foi possível criar o banco {shown}: {e}"),
+    }
+    open_store(settings).await
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let options = crate::store::StoreOptions {
         max_connections: settings.database_max_connections,
         sqlite_max_pages: settings.sqlite_max_paginas,
@@ -321,22 +578,94 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
         })
 }
 
+/// clap_mangen's section headings are English; the manual is read by the operator.
+fn portuguese_headings(roff: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(roff).into_owned();
+    for (en, pt) in [
+        ("NAME", "NOME"),
+        ("SYNOPSIS", "SINOPSE"),
+        ("DESCRIPTION", "DESCRIÇÃO"),
+        ("OPTIONS", "OPÇÕES"),
+        ("SUBCOMMANDS", "COMANDOS"),
+        ("EXTRA", "MAIS"),
+        ("VERSION", "VERSÃO"),
+        ("AUTHORS", "AUTORES"),
+    ] {
+        text = text.replace(&format!(".SH {en}\n"), &format!(".SH {pt}\n"));
+    }
+    text
+}
+
+/// Writes `ura.1`, one page per subcommand (`ura-app-add.1`...) and the completion scripts.
+fn write_manuals(dir: &std::path::Path) -> anyhow::Result<()> {
+    use clap_complete::Shell;
+    let man = dir.join("man");
+    let completions = dir.join("completions");
+    std::fs::create_dir_all(&man)?;
+    std::fs::create_dir_all(&completions)?;
+    fn pages(cmd: &clap::Command, name: &str, man: &std::path::Path) -> anyhow::Result<usize> {
+        let cmd = cmd.clone().name(name.to_string());
+        let mut text = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .title(name.to_ascii_uppercase())
+            .section("1")
+            .manual("Manual do ura")
+            .render(&mut text)?;
+        std::fs::write(man.join(format!("{name}.1")), portuguese_headings(&text))?;
+        let mut n = 1;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            n += pages(sub, &format!("{name}-{}", sub.get_name()), man)?;
+        }
+        Ok(n)
+    }
+    let mut cmd = command();
+    cmd.build();
+    let n = pages(&cmd, "ura", &man)?;
+    for (shell, file) in [
+        (Shell::Bash, "ura"),
+        (Shell::Zsh, "_ura"),
+        (Shell::Fish, "ura.fish"),
+    ] {
+        let mut out = std::fs::File::create(completions.join(file))?;
+        clap_complete::generate(shell, &mut command(), "ura", &mut out);
+    }
+    eprintln!(
+        "{n} página(s) de manual em {} e autocompletar (bash, zsh, fish) em {}",
+        man.display(),
+        completions.display()
+    );
+    Ok(())
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config.as_ref();
     match cli.command {
         Command::Serve { listen, db } => {
             let settings = settings(config, &db, listen.as_ref())?;
-            let store = open(&settings).await?;
+            let store = create(&settings).await?;
             let listener = bind(&settings.listen).await?;
             crate::app::serve(store, settings, listener, crate::app::shutdown_signal()).await
         }
         Command::Demo { listen, db } => demo(settings(config, &db, listen.as_ref())?).await,
         Command::Migrate { db } => {
             let settings = settings(config, &db, None)?;
-            open(&settings).await?;
+            create(&settings).await?;
             eprintln!("banco {} pronto", redact_url(&settings.database_url));
             Ok(())
         }
+        Command::Doctor { db } => {
+            let loaded = settings(config, &db, None).map_err(|e| format!("{e:#}"));
+            let failed = crate::doctor::run(loaded).await?;
+            if failed > 0 {
+                anyhow::bail!("{failed} verificação(ões) falharam");
+            }
+            Ok(())
+        }
+        Command::Completar { shell } => {
+            clap_complete::generate(shell, &mut command(), "ura", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Manuais { dir } => write_manuals(&dir),
         Command::App { command } => app(config, command).await,
         Command::Agent { command } => agent(config, command).await,
         Command::AdminToken { command } => admin_token(config, command).await,
@@ -347,7 +676,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => nas_sim(&listen, &secret, &sessions).await,
         Command::Import { file, tipo, db } => {
             let settings = settings(config, &db, None)?;
-            let store = open(&settings).await?;
+            let store = create(&settings).await?;
             let imported =
                 crate::import::command(&store, &settings.radius, &file, tipo.as_deref()).await?;
             if !imported.paid_contracts.is_empty() {
@@ -510,7 +839,7 @@ async fn app(config: Option<&PathBuf>, command: AppCommand) -> anyhow::Result<()
     match command {
         AppCommand::Add { name, allow, db } => {
             let functions = allow.as_deref().map(parse_functions).transpose()?.flatten();
-            let store = open(&settings(config, &db, None)?).await?;
+            let store = create(&settings(config, &db, None)?).await?;
             let token = apps::create_limited(&store, &name, functions.as_deref()).await?;
             writeln!(out, "{token}")?;
             eprintln!("app {name:?} criado; guarde o token: ele não é exibido novamente");
@@ -602,7 +931,7 @@ async fn admin_token(config: Option<&PathBuf>, command: AdminTokenCommand) -> an
     let mut out = std::io::stdout().lock();
     match command {
         AdminTokenCommand::Add { name, db } => {
-            let store = open(&settings(config, &db, None)?).await?;
+            let store = create(&settings(config, &db, None)?).await?;
             let token = admin_tokens::create(&store, &name).await?;
             writeln!(out, "{token}")?;
             eprintln!(
@@ -671,7 +1000,7 @@ async fn agent(config: Option<&PathBuf>, command: AgentCommand) -> anyhow::Resul
         } => {
             let queues = agents::parse_queues(&filas)?;
             let (secret, generated) = password(senha_stdin)?;
-            let store = open(&settings(config, &db, None)?).await?;
+            let store = create(&settings(config, &db, None)?).await?;
             agents::create(
                 &store,
                 &login,
@@ -782,7 +1111,7 @@ async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     if settings.provedor.cnpj.is_empty() {
         settings.provedor.cnpj = "12345678000195".into();
     }
-    let store = open(&settings).await?;
+    let store = create(&settings).await?;
     let tz = settings.tz().map_err(anyhow::Error::msg)?;
     let created = crate::demo::seed_with(&store, chrono::Utc::now(), tz, &settings.radius).await?;
     let is_demo = crate::demo::is_demo(&store).await?;
@@ -930,5 +1259,40 @@ fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
         eprintln!("simulação: {} contrato(s), nada foi alterado", lines.len());
     } else {
         eprintln!("{} contrato(s), {done} ação(ões) executada(s)", lines.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks, on the translated command line.
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_function_list_of_the_help_is_complete() {
+        for f in crate::http::ura::Function::ALL {
+            assert!(FUNCTIONS_HELP.contains(f.name()), "{}", f.name());
+        }
+    }
+
+    #[test]
+    fn man_pages_and_completions_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        write_manuals(dir.path()).unwrap();
+        let page = std::fs::read_to_string(dir.path().join("man/ura.1")).unwrap();
+        assert!(page.contains(".SH SINOPSE"), "{page}");
+        assert!(!page.contains(".SH SYNOPSIS"), "{page}");
+        for name in ["ura-doctor.1", "ura-app-add.1", "ura-agent-senha.1"] {
+            assert!(dir.path().join("man").join(name).is_file(), "{name}");
+        }
+        assert!(!dir.path().join("man/ura-manuais.1").exists());
+        for name in ["ura", "_ura", "ura.fish"] {
+            let text = std::fs::read_to_string(dir.path().join("completions").join(name)).unwrap();
+            assert!(text.contains("doctor"), "{name}");
+        }
     }
 }

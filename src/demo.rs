@@ -1,5 +1,5 @@
-//! The demo provider: a small, realistic data set whose facts the README and the tests rely
-//! on (see the table in README.md). Dates are relative to the moment it is created.
+//! The demo provider: a small, realistic data set whose facts the documentation and the tests rely
+//! on (see the table in docs/reference.md). Dates are relative to the moment it is created.
 
 use crate::store::Conn;
 use crate::store::radius;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 pub mod r#gen;
 pub mod http;

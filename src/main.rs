@@ -1,4 +1,3 @@
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's malloc: under load glibc's showed at 12 % of the samples of
@@ -8,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = ura::cli::Cli::parse();
+    let cli = ura::cli::parse();
     let filter = std::env::var("URA_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())

@@ -9,6 +9,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub mod known;
+
 /// Sections of the settings file; `URA_<SECTION>_<KEY>` maps to `<section>.<key>`.
 const SECTIONS: &[&str] = &[
     "promessa",
@@ -628,11 +630,14 @@ impl Settings {
         std::time::Duration::from_secs_f64(self.request_timeout.clamp(0.1, 3600.0))
     }
 
-    /// Defaults < file < environment. `file` None means `ura.toml` if it exists.
+    /// Defaults < file < environment. `file` None means `ura.toml` if it exists (here or in
+    /// a folder above). An unknown key in the file is an error; unknown `URA_*` variables
+    /// are logged as warnings.
     pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         let from_env = std::env::var_os("URA_CONFIG").map(PathBuf::from);
-        match file.map(Path::to_path_buf).or(from_env) {
+        let known = known::Known::new();
+        let checked = match file.map(Path::to_path_buf).or(from_env) {
             Some(path) => {
                 if !path.exists() {
                     return Err(Box::new(figment::Error::from(format!(
@@ -640,9 +645,25 @@ impl Settings {
                         path.display()
                     ))));
                 }
-                figment = figment.merge(Toml::file_exact(path));
+                figment = figment.merge(Toml::file_exact(&path));
+                Some(path)
             }
-            None => figment = figment.merge(Toml::file("ura.toml")),
+            None => {
+                figment = figment.merge(Toml::file("ura.toml"));
+                default_file()
+            }
+        };
+        if let Some(path) = checked
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            known
+                .check_file(&path, &text)
+                .map_err(|e| Box::new(figment::Error::from(e)))?;
+        }
+        for warning in
+            known.unknown_env(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))
+        {
+            tracing::warn!("{warning}");
         }
         figment
             .merge(
@@ -726,6 +747,19 @@ impl Settings {
             .parse::<chrono_tz::Tz>()
             .map_err(|_| format!("fuso horário desconhecido: {}", self.timezone))
     }
+}
+
+/// `ura.toml` as figment's `Toml::file` finds it: in the working directory or the nearest
+/// folder above.
+fn default_file() -> Option<PathBuf> {
+    let here = PathBuf::from("ura.toml");
+    if here.is_file() {
+        return Some(here);
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|dir| dir.join("ura.toml"))
+        .find(|path| path.is_file())
 }
 
 /// Parses a list of networks (`10.0.0.0/8`, `192.168.1.10`); the error names the bad one.

@@ -15,6 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::Connection;
 
 use crate::settings::Settings;
@@ -68,7 +69,11 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
     let shown = redact_url(url);
     let tz = settings.tz().map_err(anyhow::Error::msg)?;
 
-    // Creates (SQLite) and migrates the database, then checks that it holds no data.
+    // Creates (a SQLite file, a PostgreSQL database) and migrates the database, then checks
+    // that it holds no data.
+    crate::store::database::create_if_missing(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("não foi possível criar o banco {shown}: {e}"))?;
     let store = Store::open_with(url, 2)
         .await
         .map_err(|e| anyhow::anyhow!("não foi possível abrir o banco {shown}: {e}"))?;
@@ -132,7 +137,7 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
     };
     let mut written = Cursor::default();
     let mut counts = Counts::default();
-    let mut last_report = Instant::now();
+    let mut progress = Progress::new(total, started);
     while let Some((batch, cursor)) = receiver.recv().await {
         let mut tx = conn.begin().await?;
         seed::write(&mut tx, backend, batch.rows()).await?;
@@ -141,18 +146,9 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
         tx.commit().await?;
         counts.add(&batch);
         written = cursor;
-        if last_report.elapsed() >= Duration::from_secs(5) || written.customer == total {
-            last_report = Instant::now();
-            let secs = started.elapsed().as_secs_f64().max(0.001);
-            eprintln!(
-                "  {} de {} clientes ({}%), {} clientes/s",
-                thousands(written.customer),
-                thousands(total),
-                written.customer * 100 / total,
-                thousands((written.customer as f64 / secs) as u64)
-            );
-        }
+        progress.set(written.customer);
     }
+    progress.finish();
     generator.await?;
     if written.customer != total {
         anyhow::bail!("a geração parou antes do fim");
@@ -231,6 +227,68 @@ pub async fn command(settings: &Settings, opts: Options) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Customers written so far: a bar with the rate and an ETA on stderr when it is a terminal
+/// (as `ura import` shows), a line every 5 seconds otherwise (logs, pipes, CI).
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total: u64, started: Instant) -> Progress {
+        let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "[{elapsed_precise}] {wide_bar} {human_pos}/{human_len} clientes ({percent}%), \
+                 {per_sec}, faltam {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            started,
+            last_line: Instant::now(),
+        }
+    }
+
+    fn set(&mut self, done: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            return;
+        }
+        if self.last_line.elapsed() < Duration::from_secs(5) && done != self.total {
+            return;
+        }
+        self.last_line = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = done as f64 / secs;
+        let left = if rate > 0.0 {
+            Duration::from_secs_f64((self.total - done) as f64 / rate)
+        } else {
+            Duration::ZERO
+        };
+        eprintln!(
+            "  {} de {} clientes ({}%), {} clientes/s, faltam {}",
+            thousands(done),
+            thousands(self.total),
+            done * 100 / self.total,
+            thousands(rate as u64),
+            duration(left)
+        );
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 #[derive(Default)]

@@ -4,3 +4,4 @@
 pub mod coa;
 pub mod nas;
 pub mod nas_sim;
+pub mod reach;

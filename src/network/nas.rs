@@ -126,3 +126,24 @@ impl NasClient {
         }
     }
 }
+
+/// The user name of a probe's CoA-Request: no session has it, so the NAS answers NAK.
+const PROBE_USER: &str = "ura-sonda-de-saude";
+
+/// Asks the NAS once whether it is up, as its health probe does: Status-Server, or a
+/// CoA-Request naming no session (any answer, ACK or NAK, means it is up and shares the
+/// secret). None when the NAS is not probed (`check_method` none) or has no IP address.
+pub async fn probe(coa: &CoaClient, nas: &Nas) -> Option<Outcome> {
+    let target = target(nas)?;
+    match nas.method {
+        Method::StatusServer => Some(coa.status_server(&target).await),
+        Method::Coa => {
+            let probe = SessionRef {
+                user_name: PROBE_USER.into(),
+                ..SessionRef::default()
+            };
+            Some(coa.coa(&target, &probe, &[]).await)
+        }
+        Method::MikrotikApi | Method::None => None,
+    }
+}

@@ -96,6 +96,22 @@ impl Notifier {
         format!("{email}; {sms}")
     }
 
+    /// Whether the SMTP server answers: connects, with TLS and sign-in as `smtp.url` says
+    /// (for `ura doctor`). None when e-mails are written to files.
+    pub async fn check_smtp(&self) -> Option<Result<(), String>> {
+        let EmailTransport::Smtp(smtp) = &self.email else {
+            return None;
+        };
+        Some(
+            match tokio::time::timeout(self.timeout, smtp.test_connection()).await {
+                Ok(Ok(true)) => Ok(()),
+                Ok(Ok(false)) => Err("o servidor não respondeu ao NOOP".into()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("sem resposta em {} s", self.timeout.as_secs_f64())),
+            },
+        )
+    }
+
     /// Sends one e-mail: text and HTML alternatives, and the attachments (name, PDF bytes).
     pub async fn send_email(
         &self,

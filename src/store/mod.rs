@@ -12,6 +12,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod contracts;
 pub mod customers;
+pub mod database;
 pub mod dunning;
 pub mod health;
 pub mod idempotency;

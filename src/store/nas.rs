@@ -74,6 +74,15 @@ pub async fn by_ip(store: &Store, ip: &str) -> Result<Option<Nas>, sqlx::Error> 
     Ok(row.map(from_row))
 }
 
+/// Every NAS, for `ura doctor`.
+pub async fn all(store: &Store) -> Result<Vec<Nas>, sqlx::Error> {
+    let rows: Vec<NasRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{NAS_SELECT} ORDER BY id")))
+            .fetch_all(&store.pool)
+            .await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 pub async fn all_probed(store: &Store) -> Result<Vec<Nas>, sqlx::Error> {
     let rows: Vec<NasRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{NAS_SELECT} WHERE check_method IN ('coa', 'status-server') ORDER BY id"

@@ -17,6 +17,7 @@ mod diskfull;
 mod expiry;
 mod fatura;
 mod faturas;
+mod first_run;
 mod r#gen;
 mod hardening;
 mod import;
@@ -32,5 +33,7 @@ mod pgfault;
 mod process;
 mod radius;
 mod scaleout;
+#[path = "../skip.rs"]
+mod skip;
 mod smoke;
 mod transport;

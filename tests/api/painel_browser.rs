@@ -31,10 +31,6 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn required() -> bool {
-    std::env::var("URA_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v.trim() == "1")
-}
-
 /// Why the browser test cannot run here, if it cannot.
 async fn missing_prerequisite() -> Option<String> {
     if !Path::new(CHROMIUM).exists() {
@@ -102,10 +98,13 @@ async fn add_agent(app: &TestApp) {
 async fn agent_takes_a_transferred_call_and_opens_a_ticket_in_chromium() {
     const TEST: &str = "painel_browser";
     if let Some(why) = missing_prerequisite().await {
-        if required() {
-            panic!("{TEST}: {why} (URA_TEST_REQUIRE_CHROMIUM=1)");
-        }
-        eprintln!("{TEST}: skipped: {why} (URA_TEST_REQUIRE_CHROMIUM=1 makes this an error)");
+        crate::skip::skip(
+            "browser",
+            TEST,
+            &why,
+            "apt-get install chromium; npm ci --prefix tests/browser (Node.js 20 or newer)",
+            Some("CHROMIUM"),
+        );
         return;
     }
 

@@ -410,7 +410,13 @@ async fn calls_while_away(app: &TestApp, what: &str) -> Vec<Duration> {
 /// The scenario shared by the two ways of losing the database.
 async fn database_away_then_back(mode: Mode) {
     let Some(admin) = postgres_admin_url() else {
-        println!("pgfault: needs PostgreSQL (set URA_TEST_DATABASE_URL); skipped");
+        crate::skip::skip(
+            "postgresql",
+            "pgfault",
+            "needs PostgreSQL",
+            "URA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./test",
+            None,
+        );
         return;
     };
     let what = match mode {
@@ -500,7 +506,13 @@ async fn partition_in_the_middle_of_a_burst_answers_promptly_and_leaves_no_parti
 /// whole, and nothing is stored in part.
 async fn away_in_the_middle_of_a_burst(mode: Mode) {
     let Some(admin) = postgres_admin_url() else {
-        println!("pgfault: needs PostgreSQL (set URA_TEST_DATABASE_URL); skipped");
+        crate::skip::skip(
+            "postgresql",
+            "pgfault",
+            "needs PostgreSQL",
+            "URA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./test",
+            None,
+        );
         return;
     };
     let what = match mode {

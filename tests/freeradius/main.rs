@@ -19,20 +19,35 @@
 mod coa;
 mod cobranca;
 mod radius;
+#[path = "../skip.rs"]
+mod skip;
 mod ura;
 
 use crate::radius::{Auth, FreeRadius, Install, Reply, session_attrs};
 use crate::ura::{MariaDb, Resp, Ura};
 
 fn skip_or_panic(test: &str, why: &str) {
-    if radius::required() {
-        panic!("{test}: {why}");
-    }
-    eprintln!("{test}: skipped: {why} (URA_TEST_REQUIRE_FREERADIUS=1 makes this an error)");
+    skip::skip(
+        "freeradius",
+        test,
+        why,
+        "apt-get install freeradius freeradius-postgresql freeradius-mysql freeradius-utils \
+         mariadb-server mariadb-client, MariaDB at 127.0.0.1:3306 (root without password)",
+        Some("FREERADIUS"),
+    );
 }
 
 fn install_or_skip(test: &str) -> Option<Install> {
+    let on_postgres = std::env::var_os("URA_TEST_DATABASE_URL").is_some();
     match Install::find() {
+        Ok(_) if on_postgres && !Install::has_module("sql_postgresql") => {
+            skip_or_panic(
+                test,
+                "FreeRADIUS's PostgreSQL driver rlm_sql_postgresql is not installed \
+                 (freeradius-postgresql)",
+            );
+            None
+        }
         Ok(install) => Some(install),
         Err(why) => {
             skip_or_panic(test, &why);
@@ -268,6 +283,12 @@ async fn mariadb_sessions_are_read_through_radacct_url() {
     let Some(install) = install_or_skip(TEST) else {
         return;
     };
+    if !Install::has_module("sql_mysql") {
+        return skip_or_panic(
+            TEST,
+            "FreeRADIUS's MySQL/MariaDB driver rlm_sql_mysql is not installed (freeradius-mysql)",
+        );
+    }
     let (client, admin) = match MariaDb::probe() {
         Ok(found) => found,
         Err(why) => return skip_or_panic(TEST, &why),

@@ -36,13 +36,6 @@ pub struct Install {
     pub examples: PathBuf,
 }
 
-/// Whether a missing FreeRADIUS or MariaDB fails the tests instead of skipping them.
-pub fn required() -> bool {
-    std::env::var("URA_TEST_REQUIRE_FREERADIUS")
-        .map(|v| !v.trim().is_empty() && v.trim() != "0")
-        .unwrap_or(false)
-}
-
 fn find_program(names: &[&str]) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -56,6 +49,20 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
 }
 
 impl Install {
+    /// Whether FreeRADIUS has the module `rlm_<name>` (Debian ships the SQL drivers in
+    /// packages of their own: `freeradius-mysql`, `freeradius-postgresql`).
+    pub fn has_module(name: &str) -> bool {
+        [
+            "/usr/lib/freeradius",
+            "/usr/lib64/freeradius",
+            "/usr/local/lib/freeradius",
+            "/usr/lib/x86_64-linux-gnu/freeradius",
+            "/usr/lib/aarch64-linux-gnu/freeradius",
+        ]
+        .iter()
+        .any(|dir| Path::new(dir).join(format!("rlm_{name}.so")).is_file())
+    }
+
     /// Finds FreeRADIUS, or says why it cannot be used.
     ///
     /// `URA_TEST_FREERADIUS_RADDB` overrides the stock configuration directory.

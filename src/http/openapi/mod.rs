@@ -313,7 +313,7 @@ pub fn document(base_path: &str) -> OpenApi {
         let mut collection = PathItem::new(HttpMethod::Get, list.build());
         let mut item = PathItem::new(
             HttpMethod::Get,
-            admin_op(format!("Um registro de {}", r.path), &format!("{name}_ler"))
+            admin_op(format!("Lê {} pelo id", r.label), &format!("{name}_ler"))
                 .parameter(path_id())
                 .response(
                     "200",
@@ -332,7 +332,7 @@ pub fn document(base_path: &str) -> OpenApi {
                 )
                 .build();
             collection.post = Some(
-                admin_op(format!("Cria em {}", r.path), &format!("{name}_criar"))
+                admin_op(format!("Cria {}", r.label), &format!("{name}_criar"))
                     .request_body(Some(body.clone()))
                     .response(
                         "201",
@@ -341,7 +341,7 @@ pub fn document(base_path: &str) -> OpenApi {
                     .build(),
             );
             let update = |id: String| {
-                admin_op(format!("Altera os campos dados em {}", r.path), &id)
+                admin_op(format!("Altera {}: só os campos dados", r.label), &id)
                     .parameter(path_id())
                     .request_body(Some(body.clone()))
                     .response(
@@ -617,7 +617,7 @@ pub fn document(base_path: &str) -> OpenApi {
                 .title("ura: WebService URA")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "API URA compatível com o SGP (CONTRACT.md), API de administração, painel \
+                    "API URA compatível com o WebService URA do SGP, API de administração, painel \
                      de atendimento e rotas de operação. Mensagens em português.",
                 ))
                 .build(),
