@@ -29,6 +29,7 @@ use crate::notify::templates::Templates;
 use crate::observe::audit::{Entry, Recorder};
 use crate::observe::metrics::Metrics;
 use crate::painel::PainelState;
+use crate::services::bank_returns::BankReturns;
 use crate::services::dunning::Dunning;
 use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
@@ -168,12 +169,19 @@ impl AppState {
             rule,
             tz,
         };
+        let bank_returns = BankReturns {
+            store: store.clone(),
+            settlement: settlement.clone(),
+            partial: settings.retorno.pagamento_parcial,
+            tz,
+        };
         let admin = Arc::new(AdminState {
             store: store.clone(),
             settings: settings.clone(),
             tz,
             settlement,
             dunning: dunning.clone(),
+            bank_returns: bank_returns.clone(),
         });
         let painel = Arc::new(PainelState::new(
             store.clone(),
@@ -183,6 +191,7 @@ impl AppState {
             metrics.clone(),
             live,
             closing.clone(),
+            bank_returns,
         ));
         let observe = ObserveState {
             store: store.clone(),

@@ -101,6 +101,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FaturaCommand,
     },
+    /// Bank return files (arquivos de retorno CNAB 240/400): pay the invoices they report paid.
+    Retorno {
+        #[command(subcommand)]
+        command: RetornoCommand,
+    },
     /// Dunning: the provider's rule for blocking contracts with overdue invoices.
     Cobranca {
         #[command(subcommand)]
@@ -220,6 +225,20 @@ pub enum RadiusCommand {
     /// Rewrite radcheck, radusergroup and the plans' radgroupreply from the data
     /// (after editing tables by hand, or on a first install). Idempotent.
     Sync {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetornoCommand {
+    /// Import return files: liquidations pay their invoices (and give lines blocked for debt
+    /// back), other occurrences go to the invoices' history; a report per file. A file
+    /// already imported is not applied again. Exit status 1 when a file or a line was refused.
+    Importar {
+        /// The files, in the order to import them.
+        #[arg(required = true, value_name = "ARQUIVO")]
+        files: Vec<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -423,6 +442,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             state.stop.cancel();
             print_dunning(&lines, simular);
             Ok(())
+        }
+        Command::Retorno {
+            command: RetornoCommand::Importar { files, db },
+        } => {
+            let settings = settings(config, &db, None)?;
+            let store = open(&settings).await?;
+            let state = crate::app::AppState::new(store.clone(), settings).await?;
+            let service = &state.admin.bank_returns;
+            let outcome = import_returns(service, &files).await;
+            service.settlement.line.settle_effects().await;
+            state.stop.cancel();
+            outcome
         }
         Command::Radius {
             command: RadiusCommand::Sync { db },
@@ -927,4 +958,121 @@ fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
     } else {
         eprintln!("{} contrato(s), {done} ação(ões) executada(s)", lines.len());
     }
+}
+
+/// `ura retorno importar`: each file in turn, with a progress bar on a terminal for large
+/// ones, its report, and a summary. Fails (exit status 1) when a file could not be read or
+/// imported, or a line was refused.
+async fn import_returns(
+    service: &crate::services::bank_returns::BankReturns,
+    files: &[PathBuf],
+) -> anyhow::Result<()> {
+    use crate::services::bank_returns::{ImportError, file_name};
+    let mut failed_files = 0;
+    let mut refused_lines = 0;
+    for path in files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: não foi possível ler: {e}", path.display());
+                failed_files += 1;
+                continue;
+            }
+        };
+        let name = file_name(Some(path.display().to_string()));
+        let bar = return_progress_bar();
+        let result = service
+            .import(&name, &bytes, "cli", |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .await;
+        bar.finish_and_clear();
+        match result {
+            Ok(report) => {
+                print_return_report(&report);
+                refused_lines += report.refused();
+            }
+            Err(ImportError::Refused(e)) => {
+                eprintln!("{}: arquivo recusado: {e}; nada foi importado", path.display());
+                failed_files += 1;
+            }
+            Err(ImportError::Db(e)) => {
+                eprintln!("{}: falha ao importar: {e}", path.display());
+                failed_files += 1;
+            }
+        }
+    }
+    if failed_files > 0 || refused_lines > 0 {
+        anyhow::bail!(
+            "{failed_files} arquivo(s) recusado(s) ou com falha, {refused_lines} linha(s) recusada(s)"
+        );
+    }
+    Ok(())
+}
+
+/// A bar on stderr when it is a terminal; nothing otherwise (logs, pipes, cron).
+fn return_progress_bar() -> indicatif::ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "[{elapsed_precise}] {wide_bar} {pos}/{len} ocorrências ({percent}%), faltam {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The report of one file on stdout: the lines that need a look (refused, unknown, partial
+/// payments...), then the counts.
+fn print_return_report(r: &crate::services::bank_returns::Report) {
+    let f = &r.arquivo;
+    let money = |v: &serde_json::Value| {
+        crate::domain::money::brl(v.as_f64().map(|v| (v * 100.0).round() as i64).unwrap_or(0))
+    };
+    println!(
+        "{}: banco {}, {}, {} ocorrência(s){}",
+        f.arquivo,
+        f.banco,
+        f.layout,
+        f.ocorrencias,
+        if r.ja_importado {
+            format!(" — já importado em {}: nada foi feito agora", f.criado_em)
+        } else if r.retomado {
+            " — importação interrompida concluída".to_string()
+        } else {
+            String::new()
+        }
+    );
+    for l in &r.linhas {
+        if l.resultado == "pago" && l.motivo.is_none() {
+            continue;
+        }
+        println!(
+            "  linha {:>6}  {:<20}  {:<3} {:<30}  {:<12}  {}{}",
+            l.linha,
+            l.nosso_numero,
+            l.ocorrencia,
+            l.descricao.chars().take(30).collect::<String>(),
+            l.resultado,
+            l.fatura.map(|id| format!("fatura {id}")).unwrap_or_default(),
+            l.motivo
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "  pagos: {}, já pagos: {}, registrados: {}, desconhecidos: {}, recusados: {}; \
+         valor pago: R$ {}, tarifas: R$ {}",
+        f.pagos,
+        f.ja_pagos,
+        f.registrados,
+        f.desconhecidos,
+        f.recusados,
+        money(&f.valor_pago),
+        money(&f.tarifas)
+    );
 }

@@ -3,6 +3,7 @@
 //! (see `resources`), and the audit trail. May import `services` and everything below it;
 //! never `app` or another transport.
 
+mod bank_returns;
 mod crud;
 mod maintenances;
 
@@ -19,6 +20,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::paging::Page;
+use crate::services::bank_returns::BankReturns;
 use crate::services::dunning::{Dunning, RunReport};
 use crate::services::settle::Settlement;
 use crate::settings::Settings;
@@ -49,6 +51,11 @@ where
                 .delete(maintenances::delete),
         )
         .route(
+            "/admin/api/v1/retornos",
+            get(bank_returns::list).post(bank_returns::import),
+        )
+        .route("/admin/api/v1/retornos/{id}", get(bank_returns::get))
+        .route(
             "/admin/api/v1/{recurso}",
             get(crud::list).post(crud::create),
         )
@@ -57,6 +64,10 @@ where
             get(crud::get).patch(crud::update).put(crud::update),
         )
         .route("/admin/api/v1/faturas/{id}/{acao}", post(crud::settle))
+        .route(
+            "/admin/api/v1/faturas/{id}/historico",
+            get(bank_returns::history),
+        )
         .route("/admin/api/v1/cobranca/executar", post(dunning_run))
 }
 
@@ -107,6 +118,8 @@ pub struct AdminState {
     pub settlement: Settlement,
     /// The dunning rule's run.
     pub dunning: Dunning,
+    /// Bank return files imported.
+    pub bank_returns: BankReturns,
 }
 
 impl AdminState {
