@@ -19,13 +19,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::settle::{Settled, Settlement};
+use super::settle::{Pending, Settled, Settlement};
 use crate::domain::bank_return::{self, Outcome, Pick, Registered};
 use crate::domain::cnab::{self, Entry, OccurrenceKind, ParseError, ReturnFile};
 use crate::domain::money::{brl, reais};
 use crate::domain::states::InvoiceStatus;
 use crate::settings::PartialPayment;
-use crate::store::bank_returns::{self as sql, Applied, Candidate, FileRow, LineRow, NewFile};
+use crate::store::bank_returns::{
+    self as sql, Applied, Candidate, FileRow, LineRow, NewEvent, NewFile,
+};
 use crate::store::{Store, invoice_events, is_unique_violation, ts};
 
 /// Lines per transaction.
@@ -461,13 +463,13 @@ impl BankReturns {
         }
         let now = ts(Utc::now());
         let mut rows = Vec::with_capacity(todo.len());
-        let mut pending = Vec::new();
+        let mut out = Effects::default();
         for (e, identity) in todo.into_iter().zip(identities) {
             let decided = if let Some(earlier) = applied.get(&identity) {
                 repeated(earlier, ctx.id)
             } else {
                 let decided = self
-                    .apply(&mut tx, ctx, e, &mut by_key, &mut pending, &now)
+                    .apply(&mut tx, ctx, e, &mut by_key, &mut out)
                     .await?;
                 if decided.outcome.applies() {
                     applied.insert(
@@ -486,7 +488,8 @@ impl BankReturns {
             rows.push(line_row(e, &decided, identity));
         }
         sql::insert_lines(&mut tx, ctx.id, &rows, &now).await?;
-        self.settlement.finish_many(tx, pending).await?;
+        sql::insert_events(&mut tx, &out.events, &now).await?;
+        self.settlement.finish_many(tx, out.pending).await?;
         Ok(())
     }
 
@@ -497,8 +500,7 @@ impl BankReturns {
         ctx: &FileCtx<'_>,
         e: &Entry,
         by_key: &mut HashMap<String, Vec<Candidate>>,
-        pending: &mut Vec<super::settle::Pending>,
-        now: &str,
+        out: &mut Effects,
     ) -> Result<Decided, sqlx::Error> {
         let file = ctx.file;
         let Some(candidates) = by_key.get_mut(&e.our_number_key) else {
@@ -537,8 +539,12 @@ impl BankReturns {
             if !e.reasons.is_empty() {
                 detail = format!("{detail}; motivos: {}", e.reasons.join(", "));
             }
-            invoice_events::record(tx, invoice.id, ACTOR, e.kind.as_str(), &detail, None, now)
-                .await?;
+            out.events.push(NewEvent {
+                invoice_id: invoice.id,
+                kind: e.kind.as_str(),
+                detail,
+                amount_cents: None,
+            });
             return Ok(Decided::new(Outcome::Registered, None, Some(invoice.id)));
         }
         match invoice.status {
@@ -574,17 +580,12 @@ impl BankReturns {
                 brl(paid),
                 brl(invoice.amount_cents)
             );
-            let detail = format!("{reason} ({source})");
-            invoice_events::record(
-                tx,
-                invoice.id,
-                ACTOR,
-                "pagamento_parcial",
-                &detail,
-                Some(paid),
-                now,
-            )
-            .await?;
+            out.events.push(NewEvent {
+                invoice_id: invoice.id,
+                kind: "pagamento_parcial",
+                detail: format!("{reason} ({source})"),
+                amount_cents: Some(paid),
+            });
             return Ok(Decided::new(
                 Outcome::Registered,
                 Some(reason),
@@ -604,16 +605,12 @@ impl BankReturns {
                     e.occurrence,
                     brl(paid)
                 );
-                invoice_events::record(
-                    tx,
-                    invoice.id,
-                    ACTOR,
-                    OccurrenceKind::Liquidation.as_str(),
-                    &detail,
-                    Some(paid),
-                    now,
-                )
-                .await?;
+                out.events.push(NewEvent {
+                    invoice_id: invoice.id,
+                    kind: OccurrenceKind::Liquidation.as_str(),
+                    detail,
+                    amount_cents: Some(paid),
+                });
                 let reason = if paid < invoice.amount_cents {
                     let difference = invoice.amount_cents - paid;
                     let text = format!(
@@ -622,16 +619,12 @@ impl BankReturns {
                         brl(invoice.amount_cents),
                         brl(difference)
                     );
-                    invoice_events::record(
-                        tx,
-                        invoice.id,
-                        ACTOR,
-                        "diferenca",
-                        &format!("{text} ({source})"),
-                        Some(difference),
-                        now,
-                    )
-                    .await?;
+                    out.events.push(NewEvent {
+                        invoice_id: invoice.id,
+                        kind: "diferenca",
+                        detail: format!("{text} ({source})"),
+                        amount_cents: Some(difference),
+                    });
                     Some(text)
                 } else {
                     None
@@ -656,9 +649,17 @@ impl BankReturns {
             }
             Settled::NotFound => unknown(),
         };
-        pending.push(paying);
+        out.pending.push(paying);
         Ok(decided)
     }
+}
+
+/// What a batch's lines leave to write before its commit: the events on the invoices'
+/// history, and the payments (committed by `Settlement::finish_many`).
+#[derive(Default)]
+struct Effects {
+    events: Vec<NewEvent>,
+    pending: Vec<Pending>,
 }
 
 /// How `begin` found the file.

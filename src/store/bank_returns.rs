@@ -280,6 +280,47 @@ pub async fn insert_lines(
     Ok(())
 }
 
+/// An event a line leaves on its invoice's history.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub invoice_id: i64,
+    pub kind: &'static str,
+    pub detail: String,
+    pub amount_cents: Option<i64>,
+}
+
+/// Records a batch's events on their invoices' history (`invoice_events`, source `retorno`),
+/// in the order given.
+pub async fn insert_events(
+    conn: &mut Conn,
+    events: &[NewEvent],
+    created_at: &str,
+) -> Result<(), sqlx::Error> {
+    const COLS: usize = 6;
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let tuples = (0..chunk.len())
+            .map(|r| format!("({})", params(1 + r * COLS, COLS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO invoice_events (invoice_id, source, kind, detail, amount_cents, \
+             created_at) VALUES {tuples}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(e.invoice_id)
+                .bind("retorno")
+                .bind(e.kind)
+                .bind(&e.detail)
+                .bind(e.amount_cents)
+                .bind(created_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Counts the file's lines per outcome into its row and marks it finished.
 pub async fn finish(conn: &mut Conn, file_id: i64, finished_at: &str) -> Result<(), sqlx::Error> {
     sqlx::query(

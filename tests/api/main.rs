@@ -30,6 +30,7 @@ mod painel_browser;
 mod pgfault;
 mod process;
 mod radius;
+mod retornos;
 mod scaleout;
 mod smoke;
 mod transport;
