@@ -29,6 +29,7 @@ use crate::notify::templates::Templates;
 use crate::observe::audit::{Entry, Recorder};
 use crate::observe::metrics::Metrics;
 use crate::painel::PainelState;
+use crate::services::bank_returns::BankReturns;
 use crate::services::dunning::Dunning;
 use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
@@ -169,6 +170,12 @@ impl AppState {
             rule,
             tz,
         };
+        let bank_returns = BankReturns {
+            store: store.clone(),
+            settlement: settlement.clone(),
+            partial: settings.retorno.pagamento_parcial,
+            tz,
+        };
         let admin = Arc::new(
             AdminState::new(
                 store.clone(),
@@ -176,6 +183,7 @@ impl AppState {
                 tz,
                 settlement,
                 dunning.clone(),
+                bank_returns.clone(),
             )
             .map_err(anyhow::Error::msg)?,
         );
@@ -187,6 +195,7 @@ impl AppState {
             metrics.clone(),
             live,
             closing.clone(),
+            bank_returns,
         ));
         let observe = ObserveState {
             store: store.clone(),

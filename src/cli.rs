@@ -128,6 +128,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FaturaCommand,
     },
+    /// Arquivos de retorno do banco (CNAB 240/400): as liquidações pagam as faturas.
+    Retorno {
+        #[command(subcommand)]
+        command: RetornoCommand,
+    },
     /// Cobrança: a regra do provedor para bloquear contratos com faturas vencidas.
     Cobranca {
         #[command(subcommand)]
@@ -279,6 +284,21 @@ pub enum RadiusCommand {
     /// Reescreve radcheck, radusergroup e o radgroupreply dos planos a partir dos dados
     /// (depois de editar tabelas à mão, ou na primeira instalação). Idempotente.
     Sync {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetornoCommand {
+    /// Importa arquivos de retorno: as liquidações pagam as faturas (e devolvem o acesso
+    /// bloqueado por débito), as outras ocorrências vão para o histórico da fatura; um
+    /// relatório por arquivo. Um arquivo já importado não é aplicado de novo. Sai com status 1
+    /// quando um arquivo ou uma linha foi recusado.
+    Importar {
+        /// Os arquivos, na ordem em que devem ser importados.
+        #[arg(required = true, value_name = "ARQUIVO")]
+        files: Vec<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -752,6 +772,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             state.stop.cancel();
             print_dunning(&lines, simular);
             Ok(())
+        }
+        Command::Retorno {
+            command: RetornoCommand::Importar { files, db },
+        } => {
+            let settings = settings(config, &db, None)?;
+            let store = open(&settings).await?;
+            let state = crate::app::AppState::new(store.clone(), settings).await?;
+            let service = &state.admin.bank_returns;
+            let outcome = import_returns(service, &files).await;
+            service.settlement.line.settle_effects().await;
+            state.stop.cancel();
+            outcome
         }
         Command::Radius {
             command: RadiusCommand::Sync { db },
@@ -1260,6 +1292,123 @@ fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
     } else {
         eprintln!("{} contrato(s), {done} ação(ões) executada(s)", lines.len());
     }
+}
+
+/// `ura retorno importar`: each file in turn, with a progress bar on a terminal for large
+/// ones, its report, and a summary. Fails (exit status 1) when a file could not be read or
+/// imported, or a line was refused.
+async fn import_returns(
+    service: &crate::services::bank_returns::BankReturns,
+    files: &[PathBuf],
+) -> anyhow::Result<()> {
+    use crate::services::bank_returns::{ImportError, file_name};
+    let mut failed_files = 0;
+    let mut refused_lines = 0;
+    for path in files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: não foi possível ler: {e}", path.display());
+                failed_files += 1;
+                continue;
+            }
+        };
+        let name = file_name(Some(path.display().to_string()));
+        let bar = return_progress_bar();
+        let result = service
+            .import(&name, &bytes, "cli", |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .await;
+        bar.finish_and_clear();
+        match result {
+            Ok(report) => {
+                print_return_report(&report);
+                refused_lines += report.refused();
+            }
+            Err(ImportError::Refused(e)) => {
+                eprintln!("{}: arquivo recusado: {e}; nada foi importado", path.display());
+                failed_files += 1;
+            }
+            Err(ImportError::Db(e)) => {
+                eprintln!("{}: falha ao importar: {e}", path.display());
+                failed_files += 1;
+            }
+        }
+    }
+    if failed_files > 0 || refused_lines > 0 {
+        anyhow::bail!(
+            "{failed_files} arquivo(s) recusado(s) ou com falha, {refused_lines} linha(s) recusada(s)"
+        );
+    }
+    Ok(())
+}
+
+/// A bar on stderr when it is a terminal; nothing otherwise (logs, pipes, cron).
+fn return_progress_bar() -> indicatif::ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "[{elapsed_precise}] {wide_bar} {pos}/{len} ocorrências ({percent}%), faltam {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The report of one file on stdout: the lines that need a look (refused, unknown, partial
+/// payments...), then the counts.
+fn print_return_report(r: &crate::services::bank_returns::Report) {
+    let f = &r.arquivo;
+    let money = |v: &serde_json::Value| {
+        crate::domain::money::brl(v.as_f64().map(|v| (v * 100.0).round() as i64).unwrap_or(0))
+    };
+    println!(
+        "{}: banco {}, {}, {} ocorrência(s){}",
+        f.arquivo,
+        f.banco,
+        f.layout,
+        f.ocorrencias,
+        if r.ja_importado {
+            format!(" — já importado em {}: nada foi feito agora", f.criado_em)
+        } else if r.retomado {
+            " — importação interrompida concluída".to_string()
+        } else {
+            String::new()
+        }
+    );
+    for l in &r.linhas {
+        if l.resultado == "pago" && l.motivo.is_none() {
+            continue;
+        }
+        println!(
+            "  linha {:>6}  {:<20}  {:<3} {:<30}  {:<12}  {}{}",
+            l.linha,
+            l.nosso_numero,
+            l.ocorrencia,
+            l.descricao.chars().take(30).collect::<String>(),
+            l.resultado,
+            l.fatura.map(|id| format!("fatura {id}")).unwrap_or_default(),
+            l.motivo
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "  pagos: {}, já pagos: {}, registrados: {}, desconhecidos: {}, recusados: {}; \
+         valor pago: R$ {}, tarifas: R$ {}",
+        f.pagos,
+        f.ja_pagos,
+        f.registrados,
+        f.desconhecidos,
+        f.recusados,
+        money(&f.valor_pago),
+        money(&f.tarifas)
+    );
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ const SECTIONS: &[&str] = &[
     "cors",
     "tls",
     "cobranca",
+    "retorno",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +72,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub tls: TlsSettings,
     pub cobranca: CobrancaSettings,
+    pub retorno: ReturnSettings,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metricas_token: Option<String>,
     /// SQLite only: the largest the database file may grow, in pages (4 KiB each); when it is
@@ -206,6 +208,39 @@ impl Default for CobrancaSettings {
             notificar_restabelecimento: false,
         }
     }
+}
+
+/// Bank return files (arquivos de retorno): how their payments are applied. docs/bank-returns.md
+/// explains each outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReturnSettings {
+    /// A liquidation paying less than the invoice's amount: `quitar` pays the invoice and
+    /// records the difference on its history; `manter_aberta` keeps it open and records the
+    /// partial payment (the line's outcome is `registrado`, with the reason).
+    pub pagamento_parcial: PartialPayment,
+    /// Largest return file accepted by the admin API and the console, in bytes (a CNAB 240
+    /// file of 10,000 boletos is about 5 MB).
+    pub tamanho_max: usize,
+}
+
+impl Default for ReturnSettings {
+    fn default() -> Self {
+        ReturnSettings {
+            pagamento_parcial: PartialPayment::Quitar,
+            tamanho_max: 20 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a payment below the invoice's amount does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartialPayment {
+    /// Pays the invoice; the difference is recorded on its history.
+    Quitar,
+    /// Keeps the invoice open; the partial payment is recorded on its history.
+    ManterAberta,
 }
 
 /// RGC (Resolução Anatel nº 765/2023) art. 70: days from the notice of an overdue debt
@@ -466,6 +501,7 @@ impl Default for Settings {
             cors: CorsSettings::default(),
             tls: TlsSettings::default(),
             cobranca: CobrancaSettings::default(),
+            retorno: ReturnSettings::default(),
             metricas_token: None,
             sqlite_max_paginas: None,
         }
@@ -738,6 +774,9 @@ impl Settings {
         self.cobranca.rule()?;
         if !(self.cobranca.intervalo.is_finite() && self.cobranca.intervalo > 0.0) {
             return Err("cobranca.intervalo deve ser maior que zero (segundos)".into());
+        }
+        if self.retorno.tamanho_max == 0 {
+            return Err("retorno.tamanho_max deve ser maior que zero (bytes)".into());
         }
         Ok(())
     }

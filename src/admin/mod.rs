@@ -3,6 +3,7 @@
 //! (see `resources`), and the audit trail. May import `services` and everything below it;
 //! never `app` or another transport.
 
+mod bank_returns;
 mod crud;
 mod maintenances;
 
@@ -24,6 +25,7 @@ use chrono_tz::Tz;
 use crate::domain::failures::Failures;
 use crate::domain::forwarded;
 use crate::domain::paging::Page;
+use crate::services::bank_returns::BankReturns;
 use crate::services::dunning::{Dunning, RunReport};
 use crate::services::settle::Settlement;
 use crate::settings::Settings;
@@ -54,6 +56,11 @@ where
                 .delete(maintenances::delete),
         )
         .route(
+            "/admin/api/v1/retornos",
+            get(bank_returns::list).post(bank_returns::import),
+        )
+        .route("/admin/api/v1/retornos/{id}", get(bank_returns::get))
+        .route(
             "/admin/api/v1/{recurso}",
             get(crud::list).post(crud::create),
         )
@@ -62,6 +69,10 @@ where
             get(crud::get).patch(crud::update).put(crud::update),
         )
         .route("/admin/api/v1/faturas/{id}/{acao}", post(crud::settle))
+        .route(
+            "/admin/api/v1/faturas/{id}/historico",
+            get(bank_returns::history),
+        )
         .route("/admin/api/v1/cobranca/executar", post(dunning_run))
 }
 
@@ -119,6 +130,8 @@ pub struct AdminState {
     /// minutes, the address waits (`429`), like the URA's.
     failures: Mutex<Failures<IpAddr>>,
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bank return files imported.
+    pub bank_returns: BankReturns,
 }
 
 impl AdminState {
@@ -128,6 +141,7 @@ impl AdminState {
         tz: Tz,
         settlement: Settlement,
         dunning: Dunning,
+        bank_returns: BankReturns,
     ) -> Result<AdminState, String> {
         let trusted_proxies =
             crate::settings::parse_networks(&settings.limites.proxies_confiaveis)?;
@@ -142,6 +156,7 @@ impl AdminState {
             tz,
             settlement,
             dunning,
+            bank_returns,
         })
     }
 

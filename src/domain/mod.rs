@@ -4,6 +4,7 @@
 //! dunning rule (blocking for debt) and the national holidays it skips.
 //! Imports nothing of this crate but `domain`.
 
+pub mod bank_return;
 pub mod boleto;
 pub mod cnab;
 pub mod document;

@@ -188,6 +188,12 @@ where
     }
 }
 
+/// Whether `given` is the session's CSRF token (for forms read by their handler, such as
+/// file uploads, which `AgentPost` does not read).
+pub fn csrf_matches(session: &Session, given: Option<&str>) -> bool {
+    given.is_some_and(|token| same(token, &session.csrf))
+}
+
 /// The signed-in agent, for a form post: the CSRF token must be in the form (`csrf`) or in
 /// the `X-CSRF-Token` header.
 async fn current_for_post(

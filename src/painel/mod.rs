@@ -5,6 +5,7 @@
 
 mod actions;
 mod auth;
+mod bank_returns;
 mod card;
 mod dunning;
 pub mod live;
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::notify::live::LiveHub;
 use crate::observe::metrics::Metrics;
+use crate::services::bank_returns::BankReturns;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::radacct::Sessions;
@@ -44,11 +46,14 @@ pub struct PainelState {
     /// Cancelled when the server begins to stop: live streams end, so that the graceful
     /// shutdown is not held open by them.
     pub closing: CancellationToken,
+    /// Bank return files: uploaded and read here.
+    pub bank_returns: BankReturns,
     /// Wrong passwords per client address: (count, start of the 15-minute window).
     failures: Mutex<HashMap<IpAddr, (u32, std::time::Instant)>>,
 }
 
 impl PainelState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         settings: Arc<Settings>,
@@ -57,6 +62,7 @@ impl PainelState {
         metrics: Arc<Metrics>,
         live: LiveHub,
         closing: CancellationToken,
+        bank_returns: BankReturns,
     ) -> PainelState {
         PainelState {
             store,
@@ -66,6 +72,7 @@ impl PainelState {
             metrics,
             live,
             closing,
+            bank_returns,
             failures: Mutex::new(HashMap::new()),
         }
     }
@@ -97,6 +104,11 @@ where
         )
         .route("/painel/historico", get(pages::history))
         .route("/painel/cobranca", get(dunning::day_page))
+        .route(
+            "/painel/retornos",
+            get(bank_returns::list).post(bank_returns::upload),
+        )
+        .route("/painel/retornos/{id}", get(bank_returns::show))
         .route("/painel/eventos", get(live::stream))
         .route("/painel/chamadas/{id}", get(pages::card_page))
         .route("/painel/chamadas/{id}/atender", post(actions::take))

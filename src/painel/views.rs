@@ -37,6 +37,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/painel/cobranca.html"),
     ),
     (
+        "retornos.html",
+        include_str!("../../templates/painel/retornos.html"),
+    ),
+    (
+        "retorno.html",
+        include_str!("../../templates/painel/retorno.html"),
+    ),
+    (
         "filas.html",
         include_str!("../../templates/painel/filas.html"),
     ),

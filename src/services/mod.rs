@@ -3,6 +3,7 @@
 //! May import `domain`, `store`, `network`, `notify`, `observe` and `settings`; never a
 //! transport (`http`, `admin`, `painel`, `jobs`, `cli`) or `app`.
 
+pub mod bank_returns;
 pub mod dunning;
 pub mod line;
 pub mod nas_health;

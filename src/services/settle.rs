@@ -117,6 +117,37 @@ impl Settlement {
         })
     }
 
+    /// `finish` for several `pay_in`s made in one transaction (a batch of a return file's
+    /// lines): one commit for all, then each line that came back is acted on.
+    pub async fn finish_many(
+        &self,
+        mut tx: WriteTx,
+        pending: Vec<Pending>,
+    ) -> Result<Vec<Settled>, sqlx::Error> {
+        let mut messages = Vec::with_capacity(pending.len());
+        for p in &pending {
+            messages.push(match &p.restored {
+                Some(changed) if self.notify_restored => {
+                    self.queue_restored(&mut tx, changed, p.now).await?
+                }
+                _ => Vec::new(),
+            });
+        }
+        tx.commit().await?;
+        let mut settled = Vec::with_capacity(pending.len());
+        for (p, messages) in pending.into_iter().zip(messages) {
+            if let Some(changed) = &p.restored {
+                self.line.committed(changed);
+                self.line.deliver(messages);
+            }
+            settled.push(match p.settled {
+                Settled::Done(_) => Settled::Done(p.restored),
+                other => other,
+            });
+        }
+        Ok(settled)
+    }
+
     /// Gives the contract's line back when its debt is paid by other means than `pay` (an
     /// import that marked invoices paid), in a transaction of its own.
     pub async fn restore(

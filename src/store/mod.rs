@@ -9,6 +9,7 @@ pub mod admin_tokens;
 pub mod agents;
 pub mod apps;
 pub mod audit;
+pub mod bank_returns;
 pub mod catalogs;
 pub mod contracts;
 pub mod customers;

@@ -32,6 +32,7 @@ mod painel_browser;
 mod pgfault;
 mod process;
 mod radius;
+mod retornos;
 mod scaleout;
 #[path = "../skip.rs"]
 mod skip;

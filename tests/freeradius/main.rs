@@ -14,11 +14,15 @@
 //! cobranca.rs runs the money loop on that network: the dunning job blocks an overdue
 //! contract, paying gives the line back, with a NAS simulator receiving the Disconnects.
 //!
+//! retorno.rs: a bank return file paying the overdue invoice of a contract the job suspended
+//! gives the line back the same way.
+//!
 //! Run: `cargo test --test freeradius`.
 
 mod coa;
 mod cobranca;
 mod radius;
+mod retorno;
 #[path = "../skip.rs"]
 mod skip;
 mod ura;

@@ -25,6 +25,7 @@ use super::state::UraState;
 use crate::store::resource::{Field, Kind, Resource};
 use crate::store::resources;
 
+mod retornos;
 mod ura;
 
 pub use ura::ura_paths;
@@ -610,6 +611,7 @@ pub fn document(base_path: &str) -> OpenApi {
             ),
         );
     }
+    let (paths, components) = retornos::add(paths, components);
 
     OpenApiBuilder::new()
         .info(
