@@ -97,9 +97,7 @@ pub enum Command {
         file: PathBuf,
         /// O que o arquivo contém: planos, pops, nas, clientes, contratos, servicos ou
         /// faturas (padrão: reconhecido pelas colunas).
-        #[arg(long, value_name = "TIPO", value_parser = [
-            "planos", "pops", "nas", "clientes", "contratos", "servicos", "faturas",
-        ])]
+        #[arg(long, value_name = "TIPO")]
         tipo: Option<String>,
         #[command(flatten)]
         db: DbArgs,

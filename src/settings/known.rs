@@ -8,7 +8,8 @@ use std::path::Path;
 use super::Settings;
 
 /// Every dotted key of the settings (`listen`, `promessa.dias`, ...), the sections, and the
-/// tables whose keys are the operator's own (`sms.cabecalhos`).
+/// keys under which anything goes: tables whose keys are the operator's own
+/// (`sms.cabecalhos`), and values absent by default, which may be tables.
 pub struct Known {
     pub keys: BTreeSet<String>,
     sections: BTreeSet<String>,
@@ -46,6 +47,12 @@ impl Known {
                 serde_json::Value::Object(inner) => {
                     self.sections.insert(dotted.clone());
                     self.walk(&format!("{dotted}."), inner);
+                }
+                // Absent by default: it may be a table (`Option<SomeSection>`) whose keys the
+                // defaults cannot show; what is under it is left to the loader.
+                serde_json::Value::Null => {
+                    self.keys.insert(dotted.clone());
+                    self.open.insert(dotted);
                 }
                 _ => {
                     self.keys.insert(dotted);

@@ -376,10 +376,11 @@ async fn help_is_in_portuguese_and_lists_the_allowed_values() {
         "{}",
         out.stderr
     );
-    let out = run(dir, &["import", "x.csv", "--tipo", "bla"]).await;
+    let out = run(dir, &["gen", "--customers", "muitos"]).await;
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(
-        out.stderr.contains("valor inválido 'bla'"),
+        out.stderr
+            .contains("valor inválido 'muitos' em '--customers <N>': não é um número"),
         "{}",
         out.stderr
     );
