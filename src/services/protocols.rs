@@ -5,8 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::store::Conn;
-use crate::store::protocols::{self, Owner};
+use crate::store::protocols::{self, Owner, Writer};
 use crate::store::tickets::{self, NewTicket};
 
 /// The ticket a contact opens under its protocol.
@@ -33,7 +32,7 @@ pub struct Opened {
 /// Opens a protocol for `owner` (reusing `reuse` when it is the same contract's, given
 /// today), and the ticket when one is given.
 pub async fn open(
-    conn: &mut Conn,
+    writer: &mut impl Writer,
     now: DateTime<Utc>,
     today: NaiveDate,
     owner: Owner<'_>,
@@ -41,7 +40,8 @@ pub async fn open(
     ticket: Option<TicketSpec<'_>>,
 ) -> Result<Opened, sqlx::Error> {
     let contract_id = owner.contract_id;
-    let protocol = protocols::allocate(conn, now, today, owner, reuse).await?;
+    let protocol = protocols::allocate(writer, now, today, owner, reuse).await?;
+    let conn = writer.conn();
     let ticket_id = match (ticket, contract_id) {
         (Some(t), Some(contract_id)) => {
             let id = tickets::insert(

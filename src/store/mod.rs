@@ -45,6 +45,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor};
 
 pub type Db = Any;
+
+/// A pooled connection idle longer than this is pinged before it is used.
+const PING_IF_IDLE: Duration = Duration::from_secs(1);
 pub type Conn = sqlx::AnyConnection;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -126,6 +129,9 @@ pub struct Store {
     writers: Arc<write::GroupCommit>,
     /// SQLite file: the hot reads run on the request's thread (see `local_reads`).
     pub local: Option<local_reads::LocalReads>,
+    /// PostgreSQL: connections that bump the protocol counters, each bump committed on its
+    /// own (see `protocols`).
+    counters: Option<AnyPool>,
 }
 
 /// How the pool is opened.
@@ -166,9 +172,22 @@ impl Store {
         // A wait for a connection is a wait in line under load; a database that is away is
         // told apart by `health::DbHealth`, which answers 503 at once.
         let acquire = Duration::from_secs(5);
+        // sqlx pings every connection it hands out: on PostgreSQL a round trip of its own
+        // before every query (it pings again when the connection comes back, off the
+        // request's path). Only a connection that sat idle is pinged here; one in use a
+        // moment ago is alive or fails its query as unavailable (503) and is not put back.
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(acquire);
+            .acquire_timeout(acquire)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         let pool = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
@@ -204,7 +223,12 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
+        let counters = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(protocols::counter_pool(url).await?),
+        };
         let store = Store {
+            counters,
             writers: write::GroupCommit::new(pool.clone()),
             local: match backend {
                 Backend::Sqlite => local_reads::LocalReads::for_url(url),
@@ -246,11 +270,28 @@ impl Store {
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.writers.begin().await,
-            Backend::Postgres => Ok(WriteTx::own(self.pool.begin().await?)),
+            Backend::Postgres => Ok(WriteTx::own(
+                self.pool.begin().await?,
+                self.counters.clone(),
+            )),
+        }
+    }
+
+    /// How many write transactions a batch job (the dunning run) should keep going at once.
+    /// SQLite: enough for each group commit to carry many (one fsync for all); they still
+    /// write one at a time. PostgreSQL: a quarter of the pool, so that the job leaves the
+    /// rest of the connections to the answers of the same process.
+    pub fn write_concurrency(&self) -> usize {
+        match self.backend {
+            Backend::Sqlite => 16,
+            Backend::Postgres => (self.pool.options().get_max_connections() as usize / 4).clamp(1, 8),
         }
     }
 
     pub async fn close(&self) {
+        if let Some(counters) = &self.counters {
+            counters.close().await;
+        }
         self.pool.close().await;
     }
 
