@@ -6,8 +6,8 @@
 //! with its rows or untouched, and the next run finishes the work. `simulate` changes nothing.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
-use futures_util::stream::{self, StreamExt};
 use chrono_tz::Tz;
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -284,7 +284,9 @@ impl Store {
     pub fn write_concurrency(&self) -> usize {
         match self.backend {
             Backend::Sqlite => 16,
-            Backend::Postgres => (self.pool.options().get_max_connections() as usize / 4).clamp(1, 8),
+            Backend::Postgres => {
+                (self.pool.options().get_max_connections() as usize / 4).clamp(1, 8)
+            }
         }
     }
 
