@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::store::protocols::{self, Owner, Writer};
+use crate::store::Conn;
+use crate::store::protocols::{self, Owner};
 use crate::store::tickets::{self, NewTicket};
 
 /// The ticket a contact opens under its protocol.
@@ -32,7 +33,7 @@ pub struct Opened {
 /// Opens a protocol for `owner` (reusing `reuse` when it is the same contract's, given
 /// today), and the ticket when one is given.
 pub async fn open(
-    writer: &mut impl Writer,
+    conn: &mut Conn,
     now: DateTime<Utc>,
     today: NaiveDate,
     owner: Owner<'_>,
@@ -40,8 +41,7 @@ pub async fn open(
     ticket: Option<TicketSpec<'_>>,
 ) -> Result<Opened, sqlx::Error> {
     let contract_id = owner.contract_id;
-    let protocol = protocols::allocate(writer, now, today, owner, reuse).await?;
-    let conn = writer.conn();
+    let protocol = protocols::allocate(conn, now, today, owner, reuse).await?;
     let ticket_id = match (ticket, contract_id) {
         (Some(t), Some(contract_id)) => {
             let id = tickets::insert(

@@ -129,9 +129,6 @@ pub struct Store {
     writers: Arc<write::GroupCommit>,
     /// SQLite file: the hot reads run on the request's thread (see `local_reads`).
     pub local: Option<local_reads::LocalReads>,
-    /// PostgreSQL: connections that bump the protocol counters, each bump committed on its
-    /// own (see `protocols`).
-    counters: Option<AnyPool>,
 }
 
 /// How the pool is opened.
@@ -223,12 +220,7 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
-        let counters = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(protocols::counter_pool(url).await?),
-        };
         let store = Store {
-            counters,
             writers: write::GroupCommit::new(pool.clone()),
             local: match backend {
                 Backend::Sqlite => local_reads::LocalReads::for_url(url),
@@ -270,10 +262,7 @@ impl Store {
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.writers.begin().await,
-            Backend::Postgres => Ok(WriteTx::own(
-                self.pool.begin().await?,
-                self.counters.clone(),
-            )),
+            Backend::Postgres => Ok(WriteTx::own(self.pool.begin().await?)),
         }
     }
 
@@ -291,9 +280,6 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        if let Some(counters) = &self.counters {
-            counters.close().await;
-        }
         self.pool.close().await;
     }
 

@@ -47,7 +47,7 @@ pub(super) struct GroupCommit {
 }
 
 /// A write transaction; on SQLite, a turn inside the current group.
-pub struct WriteTx(Inner, Option<AnyPool>);
+pub struct WriteTx(Inner);
 
 enum Inner {
     Member(Member),
@@ -93,15 +93,12 @@ impl GroupCommit {
             return Err(e);
         }
         match OwnedMutexGuard::try_map(slot, |s| s.tx.as_mut()) {
-            Ok(tx) => Ok(WriteTx(
-                Inner::Member(Member {
-                    tx,
-                    outcome,
-                    owner: self.clone(),
-                    released: false,
-                }),
-                None,
-            )),
+            Ok(tx) => Ok(WriteTx(Inner::Member(Member {
+                tx,
+                outcome,
+                owner: self.clone(),
+                released: false,
+            }))),
             Err(_) => Err(abandoned()),
         }
     }
@@ -171,15 +168,8 @@ fn abandoned() -> sqlx::Error {
 }
 
 impl WriteTx {
-    /// PostgreSQL: a transaction of its own; `counters` bumps the protocol counters outside
-    /// it (see `protocols`).
-    pub(super) fn own(tx: Transaction<'static, Db>, counters: Option<AnyPool>) -> WriteTx {
-        WriteTx(Inner::Own(tx), counters)
-    }
-
-    /// Where the day's protocol counter is bumped outside this transaction; None: inside it.
-    pub(super) fn counters(&self) -> Option<&AnyPool> {
-        self.1.as_ref()
+    pub(super) fn own(tx: Transaction<'static, Db>) -> WriteTx {
+        WriteTx(Inner::Own(tx))
     }
 
     /// Commits; on SQLite returns once the group holding this writer's statements is on disk.
