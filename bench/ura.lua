@@ -1,11 +1,20 @@
 -- wrk script of bench/run: each request asks for another customer of the sample written by
 -- `ura gen --sample` (lines `document,contract`). Settings come from the environment:
--- BENCH_SCENARIO, BENCH_SAMPLE, BENCH_APP, BENCH_TOKEN. `done` prints one line
--- `BENCH rps p50_ms p99_ms requests non2xx socket_errors` that bench/run reads.
+-- BENCH_SCENARIO, BENCH_SAMPLE, BENCH_APP, BENCH_TOKEN, and BENCH_DELAY_MS (each connection
+-- waits that long between its requests: a steady load below the ceiling, whose latency is
+-- what a caller sees; unset, every connection asks as fast as it can). `done` prints one
+-- line `BENCH rps p50_ms p99_ms requests non2xx socket_errors` that bench/run reads.
 
 local scenario = os.getenv("BENCH_SCENARIO") or "healthz"
 local sample_file = os.getenv("BENCH_SAMPLE")
 local auth = "app=" .. (os.getenv("BENCH_APP") or "bench") .. "&token=" .. (os.getenv("BENCH_TOKEN") or "")
+
+local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pace and pace > 0 then
+  function delay()
+    return pace
+  end
+end
 
 local threads = 0
 function setup(thread)

@@ -5,8 +5,9 @@
 //! transaction of its own. A run killed in the middle leaves every contract either changed
 //! with its rows or untouched, and the next run finishes the work. `simulate` changes nothing.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -67,46 +68,69 @@ impl Dunning {
         let now = Utc::now();
         let local = now.with_timezone(&self.tz).naive_local();
         let today = local.date();
+        // Several contracts are worked on at once, each in its own transaction: on SQLite
+        // their transactions share a commit (and its fsync), on PostgreSQL they run side by
+        // side. The report keeps the contracts' order.
+        let workers = self.line.store.write_concurrency();
         let mut report = Vec::new();
         let mut after = 0;
         loop {
             let page = rows::candidates(&self.line.store, today, now, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.contract_id;
-            for candidate in page {
-                let mut facts = facts(&candidate);
-                let decision = dunning::decide(rule, &facts, local);
-                let Some(line) = self
-                    .act(rule, &candidate, &decision, simulate, now, today)
-                    .await?
-                else {
-                    continue;
-                };
-                // With no days to wait after the notice, the step follows it in the same run.
-                let notified = match decision.action {
-                    Action::Notify(step) if line.executada || simulate => Some(step),
-                    _ => None,
-                };
-                report.push(line);
-                if let Some(step) = notified
-                    && rule.notice_days == 0
-                {
-                    match step {
-                        Step::Reduce => facts.notice_reduce = Some(today),
-                        Step::Suspend => facts.notice_suspend = Some(today),
-                    }
-                    let next = dunning::decide(rule, &facts, local);
-                    if matches!(next.action, Action::Apply(_))
-                        && let Some(line) = self
-                            .act(rule, &candidate, &next, simulate, now, today)
-                            .await?
-                    {
-                        report.push(line);
-                    }
-                }
+            let mut lines = stream::iter(page)
+                .map(|candidate| self.consider(rule, candidate, simulate, now, local))
+                .buffered(workers);
+            while let Some(lines) = lines.next().await {
+                report.extend(lines?);
             }
         }
         Ok(report)
+    }
+
+    /// Decides and acts on one contract: the report's lines about it.
+    async fn consider(
+        &self,
+        rule: &Rule,
+        candidate: Candidate,
+        simulate: bool,
+        now: DateTime<Utc>,
+        local: NaiveDateTime,
+    ) -> Result<Vec<Line>, sqlx::Error> {
+        let candidate = &candidate;
+        let today = local.date();
+        let mut lines = Vec::new();
+        let mut facts = facts(candidate);
+        let decision = dunning::decide(rule, &facts, local);
+        let Some(line) = self
+            .act(rule, candidate, &decision, simulate, now, today)
+            .await?
+        else {
+            return Ok(lines);
+        };
+        // With no days to wait after the notice, the step follows it in the same run.
+        let notified = match decision.action {
+            Action::Notify(step) if line.executada || simulate => Some(step),
+            _ => None,
+        };
+        lines.push(line);
+        if let Some(step) = notified
+            && rule.notice_days == 0
+        {
+            match step {
+                Step::Reduce => facts.notice_reduce = Some(today),
+                Step::Suspend => facts.notice_suspend = Some(today),
+            }
+            let next = dunning::decide(rule, &facts, local);
+            if matches!(next.action, Action::Apply(_))
+                && let Some(line) = self
+                    .act(rule, candidate, &next, simulate, now, today)
+                    .await?
+            {
+                lines.push(line);
+            }
+        }
+        Ok(lines)
     }
 
     async fn act(

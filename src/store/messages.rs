@@ -74,10 +74,28 @@ pub async fn claim(
     .bind(id)
     .bind(MessageStatus::Queued)
     .bind(MessageStatus::Failed)
-    .bind(ts(now))
-    .execute(&store.pool)
-    .await?;
+    .bind(ts(now));
+    let done = write_one(store, done).await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// One statement that writes. On SQLite it takes its turn with the process's other writers
+/// (see `write`): through the pool it waited on SQLite's lock, held by the group commit in
+/// progress, and under a steady stream of writes (a dunning run queueing thousands of
+/// messages) failed as busy after `busy_timeout`, holding a pool connection all along.
+async fn write_one(
+    store: &super::Store,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    match store.backend {
+        super::Backend::Sqlite => {
+            let mut tx = store.write().await?;
+            let done = query.execute(&mut **tx).await?;
+            tx.commit().await?;
+            Ok(done)
+        }
+        super::Backend::Postgres => query.execute(&store.pool).await,
+    }
 }
 
 pub async fn by_id(store: &super::Store, id: i64) -> Result<Option<Message>, sqlx::Error> {
@@ -96,15 +114,14 @@ pub async fn mark_sent(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE messages SET status = $1, attempts = attempts + 1, sent_at = $2, \
          last_error = NULL, claimed_until = NULL WHERE id = $3",
     )
     .bind(MessageStatus::Sent)
     .bind(ts(now))
-    .bind(id)
-    .execute(&store.pool)
-    .await?;
+    .bind(id);
+    write_one(store, query).await?;
     Ok(())
 }
 
@@ -116,7 +133,7 @@ pub async fn mark_failed(
     give_up: bool,
     next_attempt: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE messages SET status = $1, attempts = attempts + 1, last_error = $2, \
          next_attempt_at = $3, claimed_until = NULL WHERE id = $4",
     )
@@ -127,9 +144,8 @@ pub async fn mark_failed(
     })
     .bind(error)
     .bind(ts(next_attempt))
-    .bind(id)
-    .execute(&store.pool)
-    .await?;
+    .bind(id);
+    write_one(store, query).await?;
     Ok(())
 }
 

@@ -48,6 +48,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor};
 
 pub type Db = Any;
+
+/// A pooled connection idle longer than this is pinged before it is used.
+const PING_IF_IDLE: Duration = Duration::from_secs(1);
 pub type Conn = sqlx::AnyConnection;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -169,9 +172,22 @@ impl Store {
         // A wait for a connection is a wait in line under load; a database that is away is
         // told apart by `health::DbHealth`, which answers 503 at once.
         let acquire = Duration::from_secs(5);
+        // sqlx pings every connection it hands out: on PostgreSQL a round trip of its own
+        // before every query (it pings again when the connection comes back, off the
+        // request's path). Only a connection that sat idle is pinged here; one in use a
+        // moment ago is alive or fails its query as unavailable (503) and is not put back.
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(acquire);
+            .acquire_timeout(acquire)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         let pool = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
@@ -251,6 +267,19 @@ impl Store {
         match self.backend {
             Backend::Sqlite => self.writers.begin().await,
             Backend::Postgres => Ok(WriteTx::own(self.pool.begin().await?)),
+        }
+    }
+
+    /// How many write transactions a batch job (the dunning run) should keep going at once.
+    /// SQLite: enough for each group commit to carry many (one fsync for all); they still
+    /// write one at a time. PostgreSQL: a quarter of the pool, so that the job leaves the
+    /// rest of the connections to the answers of the same process.
+    pub fn write_concurrency(&self) -> usize {
+        match self.backend {
+            Backend::Sqlite => 16,
+            Backend::Postgres => {
+                (self.pool.options().get_max_connections() as usize / 4).clamp(1, 8)
+            }
         }
     }
 
