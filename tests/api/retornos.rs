@@ -338,7 +338,11 @@ async fn every_bank_and_layout_pays_and_registers_as_the_file_says() {
         // Alternate the forms: the file's on one invoice, the slip's on the next.
         let form = |i: usize| {
             let (printed, slip) = f.numbers[i];
-            if (n + i) % 2 == 0 { printed } else { slip }
+            if (n + i).is_multiple_of(2) {
+                printed
+            } else {
+                slip
+            }
         };
         let paid = admin.invoice(form(0), Some(f.bank), 99.9).await;
         let entry = admin.invoice(form(1), Some(f.bank), 120.0).await;
