@@ -1326,7 +1326,10 @@ async fn import_returns(
                 refused_lines += report.refused();
             }
             Err(ImportError::Refused(e)) => {
-                eprintln!("{}: arquivo recusado: {e}; nada foi importado", path.display());
+                eprintln!(
+                    "{}: arquivo recusado: {e}; nada foi importado",
+                    path.display()
+                );
                 failed_files += 1;
             }
             Err(ImportError::Db(e)) => {
@@ -1389,7 +1392,9 @@ fn print_return_report(r: &crate::services::bank_returns::Report) {
             l.ocorrencia,
             l.descricao.chars().take(30).collect::<String>(),
             l.resultado,
-            l.fatura.map(|id| format!("fatura {id}")).unwrap_or_default(),
+            l.fatura
+                .map(|id| format!("fatura {id}"))
+                .unwrap_or_default(),
             l.motivo
                 .as_deref()
                 .map(|m| format!(": {m}"))

@@ -872,6 +872,33 @@ mod tests {
     }
 
     #[test]
+    fn return_file_settings_come_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.retorno.pagamento_parcial, PartialPayment::Quitar);
+            jail.create_file(
+                "ura.toml",
+                "[retorno]\npagamento_parcial = \"manter_aberta\"\n",
+            )?;
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.retorno.pagamento_parcial, PartialPayment::ManterAberta);
+            jail.set_env("URA_RETORNO_PAGAMENTO_PARCIAL", "quitar");
+            jail.set_env("URA_RETORNO_TAMANHO_MAX", "1000");
+            let mut s = Settings::load(None).map_err(|e| e.to_string())?;
+            s.validate()?;
+            assert_eq!(s.retorno.pagamento_parcial, PartialPayment::Quitar);
+            assert_eq!(s.retorno.tamanho_max, 1000);
+            jail.set_env("URA_RETORNO_PAGAMENTO_PARCIAL", "metade");
+            assert!(Settings::load(None).is_err());
+            jail.set_env("URA_RETORNO_PAGAMENTO_PARCIAL", "quitar");
+            jail.set_env("URA_RETORNO_TAMANHO_MAX", "0");
+            let mut s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.validate().unwrap_err().contains("retorno.tamanho_max"));
+            Ok(())
+        });
+    }
+
+    #[test]
     fn dunning_settings_come_from_file_and_environment() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

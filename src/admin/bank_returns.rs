@@ -113,7 +113,6 @@ async fn uploaded(
     Ok((file_name(name), file))
 }
 
-
 /// The answer to a file that did not read: 400, naming the line and field.
 pub fn refused(e: &crate::domain::cnab::ParseError) -> Response {
     (
@@ -162,7 +161,10 @@ pub async fn list(
     _admin: AdminToken,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(key) = query.keys().find(|k| !matches!(k.as_str(), "offset" | "limit")) {
+    if let Some(key) = query
+        .keys()
+        .find(|k| !matches!(k.as_str(), "offset" | "limit"))
+    {
         return error(
             StatusCode::BAD_REQUEST,
             &format!("{key}: não é um filtro desta lista."),
@@ -188,7 +190,12 @@ pub async fn get(
     _admin: AdminToken,
     Path(id): Path<String>,
 ) -> Response {
-    let not_found = || error(StatusCode::NOT_FOUND, &format!("retorno {id} não encontrado."));
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            &format!("retorno {id} não encontrado."),
+        )
+    };
     let Some(n) = positive(&id) else {
         return not_found();
     };
@@ -205,7 +212,12 @@ pub async fn history(
     _admin: AdminToken,
     Path(id): Path<String>,
 ) -> Response {
-    let not_found = || error(StatusCode::NOT_FOUND, &format!("fatura {id} não encontrada."));
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            &format!("fatura {id} não encontrada."),
+        )
+    };
     let Some(n) = positive(&id) else {
         return not_found();
     };

@@ -1,6 +1,6 @@
 //! What a return file's line does to an invoice: which invoice it names (bank, agreement and
-//! the nosso número's matching key), what became of it (the outcome every line of the report
-//! shows), and the identity that keeps one occurrence from being applied twice.
+//! the nosso número's matching key), what it pays, and what became of it (the outcome every
+//! line of the report shows).
 
 use crate::domain::cnab::{Entry, OccurrenceKind};
 
@@ -117,21 +117,6 @@ pub fn pick(bank: &str, agreement: &str, invoices: &[Registered<'_>]) -> Pick {
     }
 }
 
-/// The occurrence's identity: the same bank, agreement, nosso número, occurrence, dates and
-/// amount are the same occurrence, whichever file brings it.
-pub fn identity(bank: &str, agreement: &str, e: &Entry) -> String {
-    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    format!(
-        "{bank}|{}|{}|{}|{}|{}|{}",
-        plain(agreement),
-        e.our_number_key,
-        e.occurrence.trim(),
-        date(e.paid_on),
-        date(e.credited_on),
-        e.paid_cents
-    )
-}
-
 /// The amount a liquidation pays: the amount paid the bank reports; when the file leaves it
 /// at zero, the boleto's face value, else the invoice's amount.
 pub fn paid_amount(e: &Entry, invoice_cents: i64) -> i64 {
@@ -209,21 +194,10 @@ mod tests {
         assert!(same_agreement("000123", Some("123")));
         assert!(same_agreement("0001234567 0014", Some("1234567")));
         assert!(!same_agreement("1234567", Some("7654321")));
-        assert!(!same_agreement("123999", Some("123")), "short ones must be equal");
-    }
-
-    #[test]
-    fn identity_names_the_occurrence_not_the_file() {
-        let e = entry();
-        assert_eq!(
-            identity("001", "0001234567", &e),
-            "001|1234567|12345|06|2026-12-01|2026-12-02|9000"
+        assert!(
+            !same_agreement("123999", Some("123")),
+            "short ones must be equal"
         );
-        let mut other = e.clone();
-        other.line = 99;
-        assert_eq!(identity("001", "1234567", &other), identity("001", "0001234567", &e));
-        other.occurrence = "02".into();
-        assert_ne!(identity("001", "1234567", &other), identity("001", "1234567", &e));
     }
 
     #[test]

@@ -66,7 +66,10 @@ struct LineView {
 
 /// Reais as the report's JSON gives them (`49.9`) → `49,90`.
 fn money(value: &serde_json::Value) -> String {
-    let cents = value.as_f64().map(|v| (v * 100.0).round() as i64).unwrap_or(0);
+    let cents = value
+        .as_f64()
+        .map(|v| (v * 100.0).round() as i64)
+        .unwrap_or(0);
     brl(cents)
 }
 
@@ -192,11 +195,19 @@ pub async fn show(
 ) -> Response {
     let base = &state.settings.base_path;
     let Some(id) = id.trim().parse::<i64>().ok().filter(|id| *id > 0) else {
-        return error_page(StatusCode::NOT_FOUND, base, "Arquivo de retorno não encontrado.");
+        return error_page(
+            StatusCode::NOT_FOUND,
+            base,
+            "Arquivo de retorno não encontrado.",
+        );
     };
     match state.bank_returns.get(id).await {
         Ok(Some(report)) => report_page(&state, &session, &report),
-        Ok(None) => error_page(StatusCode::NOT_FOUND, base, "Arquivo de retorno não encontrado."),
+        Ok(None) => error_page(
+            StatusCode::NOT_FOUND,
+            base,
+            "Arquivo de retorno não encontrado.",
+        ),
         Err(e) => unavailable(&state, e),
     }
 }

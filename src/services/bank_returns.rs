@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::settle::{Pending, Settled, Settlement};
 use crate::domain::bank_return::{self, Outcome, Pick, Registered};
-use crate::domain::cnab::{self, Entry, OccurrenceKind, ParseError, ReturnFile};
+use crate::domain::cnab::{self, Entry, OccurrenceKind, ParseError, ReturnFile, our_number};
 use crate::domain::money::{brl, reais};
 use crate::domain::states::InvoiceStatus;
 use crate::settings::PartialPayment;
@@ -433,7 +433,8 @@ impl BankReturns {
         };
         let mut tx = self.store.write().await?;
         sql::lock(&mut tx, self.store.backend).await?;
-        let stored = sql::stored_lines(&mut tx, ctx.id, first.line as i64, last.line as i64).await?;
+        let stored =
+            sql::stored_lines(&mut tx, ctx.id, first.line as i64, last.line as i64).await?;
         let todo: Vec<&Entry> = entries
             .iter()
             .filter(|e| !stored.contains(&(e.line as i64)))
@@ -442,19 +443,18 @@ impl BankReturns {
             return Ok(());
         }
         let file = ctx.file;
-        let identities: Vec<String> = todo
-            .iter()
-            .map(|e| bank_return::identity(&file.bank, &file.agreement, e))
-            .collect();
+        let identities: Vec<String> = todo.iter().map(|e| file.entry_identity(e)).collect();
         let mut applied: HashMap<String, Applied> = sql::applied(&mut tx, &unique(&identities))
             .await?
             .into_iter()
             .map(|a| (a.identity.clone(), a))
             .collect();
+        // The bank's key, and the key an invoice registered without a bank has when it
+        // holds the number as the file prints it.
         let keys = unique(
             &todo
                 .iter()
-                .map(|e| e.our_number_key.clone())
+                .flat_map(|e| [e.our_number_key.clone(), bankless_key(e)])
                 .collect::<Vec<_>>(),
         );
         let mut by_key: HashMap<String, Vec<Candidate>> = HashMap::new();
@@ -468,9 +468,7 @@ impl BankReturns {
             let decided = if let Some(earlier) = applied.get(&identity) {
                 repeated(earlier, ctx.id)
             } else {
-                let decided = self
-                    .apply(&mut tx, ctx, e, &mut by_key, &mut out)
-                    .await?;
+                let decided = self.apply(&mut tx, ctx, e, &mut by_key, &mut out).await?;
                 if decided.outcome.applies() {
                     applied.insert(
                         identity.clone(),
@@ -503,22 +501,43 @@ impl BankReturns {
         out: &mut Effects,
     ) -> Result<Decided, sqlx::Error> {
         let file = ctx.file;
-        let Some(candidates) = by_key.get_mut(&e.our_number_key) else {
-            return Ok(unknown());
-        };
-        let registered: Vec<Registered<'_>> = candidates
+        // Where the invoices this line may name are: (key, position) in `by_key`.
+        let mut places: Vec<(String, usize)> = Vec::new();
+        for key in [e.our_number_key.clone(), bankless_key(e)] {
+            let Some(list) = by_key.get(&key) else {
+                continue;
+            };
+            for (i, c) in list.iter().enumerate() {
+                let same_boleto = match c.bank_code.as_deref().filter(|b| !b.trim().is_empty()) {
+                    Some(_) => c.our_number_key == e.our_number_key,
+                    // Registered without a bank: its number read the way this bank writes it.
+                    None => our_number::key(Some(&file.bank), &c.our_number) == e.our_number_key,
+                };
+                if same_boleto && !places.iter().any(|(k, j)| by_key[k][*j].id == c.id) {
+                    places.push((key.clone(), i));
+                }
+            }
+        }
+        let registered: Vec<Registered<'_>> = places
             .iter()
-            .map(|c| Registered {
-                bank: c.bank_code.as_deref(),
-                agreement: c.agreement.as_deref(),
+            .map(|(k, i)| {
+                let c = &by_key[k][*i];
+                Registered {
+                    bank: c.bank_code.as_deref(),
+                    agreement: c.agreement.as_deref(),
+                }
             })
             .collect();
-        let invoice = match bank_return::pick(&file.bank, &file.agreement, &registered) {
+        let picked = bank_return::pick(&file.bank, &file.agreement, &registered);
+        let invoice = match picked {
             Pick::None => return Ok(unknown()),
             Pick::Ambiguous(list) => {
                 let ids: Vec<String> = list
                     .iter()
-                    .map(|i| candidates[*i].id.to_string())
+                    .map(|i| {
+                        let (k, j) = &places[*i];
+                        by_key[k][*j].id.to_string()
+                    })
                     .collect();
                 return Ok(Decided::new(
                     Outcome::Refused,
@@ -529,7 +548,13 @@ impl BankReturns {
                     None,
                 ));
             }
-            Pick::One(i) => &mut candidates[i],
+            Pick::One(i) => {
+                let (k, j) = places.swap_remove(i);
+                match by_key.get_mut(&k).and_then(|list| list.get_mut(j)) {
+                    Some(c) => c,
+                    None => return Ok(unknown()),
+                }
+            }
         };
         let source = format!("arquivo {}, linha {}", ctx.name, e.line);
         if !bank_return::is_payment(e) {
@@ -732,6 +757,12 @@ fn line_row(e: &Entry, d: &Decided, identity: String) -> LineRow {
         invoice_id: d.invoice,
         identity: d.claims.then_some(identity),
     }
+}
+
+/// The key of the line's nosso número as the file prints it, for an invoice registered
+/// without a bank (whose key was made without one).
+fn bankless_key(e: &Entry) -> String {
+    our_number::key(None, &e.our_number)
 }
 
 /// The texts sorted, each once.

@@ -93,6 +93,7 @@ const LINE_COLUMNS: &str = "line, our_number, our_number_key, document_number, o
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Candidate {
     pub id: i64,
+    pub our_number: String,
     pub status: InvoiceStatus,
     pub amount_cents: i64,
     pub bank_code: Option<String>,
@@ -209,10 +210,7 @@ pub async fn stored_lines(
 }
 
 /// Which of these occurrence identities were applied before, and where.
-pub async fn applied(
-    conn: &mut Conn,
-    identities: &[String],
-) -> Result<Vec<Applied>, sqlx::Error> {
+pub async fn applied(conn: &mut Conn, identities: &[String]) -> Result<Vec<Applied>, sqlx::Error> {
     fetch_in(
         conn,
         "SELECT identity, file_id, line, outcome, invoice_id FROM bank_return_lines \
@@ -226,7 +224,8 @@ pub async fn applied(
 pub async fn candidates(conn: &mut Conn, keys: &[String]) -> Result<Vec<Candidate>, sqlx::Error> {
     fetch_in(
         conn,
-        "SELECT id, status, amount_cents, bank_code, agreement, our_number_key, paid_on \
+        "SELECT id, our_number, status, amount_cents, bank_code, agreement, our_number_key, \
+         paid_on \
          FROM invoices WHERE our_number_key IN ({in})",
         keys,
     )

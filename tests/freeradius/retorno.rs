@@ -149,7 +149,12 @@ async fn a_return_file_paying_the_overdue_invoice_gives_the_line_back() {
     .await;
     let r = radius.radtest("maria.silva", &maria, Auth::Pap).await;
     assert_accept(&r);
-    assert_eq!(r.get("Mikrotik-Address-List").as_deref(), Some(BLOCK_LIST), "{}", r.output);
+    assert_eq!(
+        r.get("Mikrotik-Address-List").as_deref(),
+        Some(BLOCK_LIST),
+        "{}",
+        r.output
+    );
     account(&radius, &first, "Stop", "100.64.0.10").await;
     let second = session_id();
     account(&radius, &second, "Start", "100.64.0.11").await;
@@ -174,7 +179,11 @@ async fn a_return_file_paying_the_overdue_invoice_gives_the_line_back() {
     let report: serde_json::Value = response.json().await.expect("report");
     assert_eq!(report["linhas"][0]["resultado"], "pago", "{report}");
     assert_eq!(report["linhas"][0]["fatura"], invoice, "{report}");
-    assert_eq!(group(&ura).await.as_deref(), Some(PLAN_GROUP), "restored with the payment");
+    assert_eq!(
+        group(&ura).await.as_deref(),
+        Some(PLAN_GROUP),
+        "restored with the payment"
+    );
     assert_eq!(contract_status(&ura).await, 1);
     let left = RESTORE_DEADLINE.saturating_sub(imported_at.elapsed());
     wait_until("the Disconnect after the payment", left, || async {
@@ -186,7 +195,12 @@ async fn a_return_file_paying_the_overdue_invoice_gives_the_line_back() {
     assert_eq!(sent[1].acct_session_id.as_deref(), Some(second.as_str()));
     let r = radius.radtest("maria.silva", &maria, Auth::Pap).await;
     assert_accept(&r);
-    assert_eq!(r.get("Mikrotik-Rate-Limit").as_deref(), Some(PLAN_RATE), "{}", r.output);
+    assert_eq!(
+        r.get("Mikrotik-Rate-Limit").as_deref(),
+        Some(PLAN_RATE),
+        "{}",
+        r.output
+    );
     let restored_in = imported_at.elapsed();
     assert!(
         restored_in <= RESTORE_DEADLINE,

@@ -147,7 +147,9 @@ pub fn add(
         "text/html",
     );
     if let Some(get) = console.get.as_mut() {
-        get.parameters = Some(vec![query("pagina", "página da lista, de 1 em diante").build()]);
+        get.parameters = Some(vec![
+            query("pagina", "página da lista, de 1 em diante").build(),
+        ]);
     }
     console.post = simple(
         HttpMethod::Post,
@@ -169,10 +171,7 @@ pub fn add(
         .path("/admin/api/v1/retornos/{id}", item)
         .path("/admin/api/v1/faturas/{id}/historico", history)
         .path("/painel/retornos", console)
-        .path(
-            "/painel/retornos/{id}",
-            with_id(console_item),
-        );
+        .path("/painel/retornos/{id}", with_id(console_item));
     (paths, components)
 }
 
