@@ -1,10 +1,11 @@
 //! The admin API under `{base}/admin/api/v1/` (JSON; `Authorization: Bearer` with a token
 //! from `ura admin-token add NAME`, separate from the URA apps' tokens): the provider's data
-//! (see `resources`), and the audit trail. May import `services` and everything below it;
-//! never `app` or another transport.
+//! (see `resources`), the audit trail, and the PIX notices received. May import `services`
+//! and everything below it; never `app` or another transport.
 
 mod crud;
 mod maintenances;
+mod pix;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,6 +59,7 @@ where
         )
         .route("/admin/api/v1/faturas/{id}/{acao}", post(crud::settle))
         .route("/admin/api/v1/cobranca/executar", post(dunning_run))
+        .route("/admin/api/v1/pix", get(pix::list))
 }
 
 /// A JSON answer that is not cached.

@@ -1,5 +1,6 @@
 //! The URA API over HTTP: its routes, parameter parsing, the app as an extractor, one module
-//! per URA function, the invoice links, the operator's probes and the API's documentation.
+//! per URA function, the invoice links, the operator's probes, the API's documentation, and
+//! the webhooks other systems call (a PSP's PIX notices).
 //! May import `services` and everything below it (`notify`, `network`, `observe`, `store`,
 //! `domain`, `settings`); never `app` or another transport.
 
@@ -13,6 +14,7 @@ pub mod params;
 pub mod pdf;
 pub mod state;
 pub mod ura;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,9 +127,11 @@ pub fn finish(routes: Router, settings: &Settings) -> Router {
         }))
         .layer(
             TraceLayer::new_for_http()
-                // Only the path: query strings may carry tokens.
+                // Only the path: query strings may carry tokens (and a webhook's path its
+                // secret, which is replaced).
                 .make_span_with(|request: &Request<Body>| {
-                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                    let path = webhooks::loggable_path(request.uri().path());
+                    tracing::info_span!("http", method = %request.method(), path = %path)
                 })
                 .on_request(())
                 .on_response(|response: &Response, latency: Duration, _span: &Span| {

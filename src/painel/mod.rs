@@ -9,6 +9,7 @@ mod card;
 mod dunning;
 pub mod live;
 mod pages;
+mod pix;
 mod views;
 
 use std::collections::HashMap;
@@ -97,6 +98,7 @@ where
         )
         .route("/painel/historico", get(pages::history))
         .route("/painel/cobranca", get(dunning::day_page))
+        .route("/painel/pix", get(pix::list_page))
         .route("/painel/eventos", get(live::stream))
         .route("/painel/chamadas/{id}", get(pages::card_page))
         .route("/painel/chamadas/{id}/atender", post(actions::take))

@@ -6,6 +6,7 @@
 pub mod dunning;
 pub mod line;
 pub mod nas_health;
+pub mod pix;
 pub mod promise_expiry;
 pub mod protocols;
 pub mod settle;

@@ -25,6 +25,7 @@ use super::state::UraState;
 use crate::store::resource::{Field, Kind, Resource};
 use crate::store::resources;
 
+mod pix;
 mod ura;
 
 pub use ura::ura_paths;
@@ -611,6 +612,7 @@ pub fn document(base_path: &str) -> OpenApi {
         );
     }
 
+    let (paths, components) = pix::add(paths, components);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -626,7 +628,7 @@ pub fn document(base_path: &str) -> OpenApi {
             .url(if base_path.is_empty() { "/" } else { base_path })
             .build()]))
         .tags(Some(
-            ["URA", "Administração", "Painel", "Operação"]
+            ["URA", "Administração", "Painel", "Operação", "Webhooks"]
                 .map(|t| TagBuilder::new().name(t).build()),
         ))
         .paths(paths.build())
