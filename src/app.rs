@@ -17,6 +17,7 @@ use crate::admin::AdminState;
 use crate::http::limits::Limits;
 use crate::http::observe::ObserveState;
 use crate::http::state::UraState;
+use crate::http::webhooks::WebhookState;
 use crate::jobs::{self, Jobs};
 use crate::network::coa::CoaClient;
 use crate::network::nas::NasClient;
@@ -33,6 +34,7 @@ use crate::services::bank_returns::BankReturns;
 use crate::services::dunning::Dunning;
 use crate::services::line::LineControl;
 use crate::services::nas_health::NasHealth;
+use crate::services::pix::PixNotices;
 use crate::services::promise_expiry::PromiseExpiry;
 use crate::services::settle::Settlement;
 use crate::settings::Settings;
@@ -46,6 +48,7 @@ pub struct AppState {
     pub ura: Arc<UraState>,
     pub admin: Arc<AdminState>,
     pub painel: Arc<PainelState>,
+    pub webhooks: Arc<WebhookState>,
     pub observe: ObserveState,
     pub metrics: Arc<Metrics>,
     pub jobs: Jobs,
@@ -79,6 +82,12 @@ impl FromRef<Routes> for Arc<AdminState> {
 impl FromRef<Routes> for Arc<PainelState> {
     fn from_ref(app: &Routes) -> Self {
         app.0.painel.clone()
+    }
+}
+
+impl FromRef<Routes> for Arc<WebhookState> {
+    fn from_ref(app: &Routes) -> Self {
+        app.0.webhooks.clone()
     }
 }
 
@@ -170,6 +179,17 @@ impl AppState {
             rule,
             tz,
         };
+        let webhooks = Arc::new(
+            WebhookState::new(
+                PixNotices {
+                    settlement: settlement.clone(),
+                    metrics: metrics.clone(),
+                },
+                settings.pix.clone(),
+                limits.clone(),
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
         let bank_returns = BankReturns {
             store: store.clone(),
             settlement: settlement.clone(),
@@ -228,6 +248,7 @@ impl AppState {
             ura,
             admin,
             painel,
+            webhooks,
             observe,
             metrics,
             jobs,
@@ -247,6 +268,7 @@ impl AppState {
             .merge(crate::painel::router())
             .merge(crate::http::operator_router())
             .merge(crate::admin::router())
+            .merge(crate::http::webhooks::router())
             .route_layer(axum::middleware::from_fn_with_state(
                 self.metrics.clone(),
                 crate::http::observe::track,

@@ -28,6 +28,7 @@ const SECTIONS: &[&str] = &[
     "tls",
     "cobranca",
     "retorno",
+    "pix",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +74,7 @@ pub struct Settings {
     pub tls: TlsSettings,
     pub cobranca: CobrancaSettings,
     pub retorno: ReturnSettings,
+    pub pix: PixSettings,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metricas_token: Option<String>,
     /// SQLite only: the largest the database file may grow, in pages (4 KiB each); when it is
@@ -304,6 +306,73 @@ impl CobrancaSettings {
     }
 }
 
+/// The PSP's PIX webhook (`/webhooks/pix`): how its notices are authenticated. docs/pix.md
+/// has how to register it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PixSettings {
+    /// The secret the PSP shows: in the registered URL (`?hmac=SEGREDO` or a path segment)
+    /// or as the key of an HMAC-SHA256 of the body. Absent: the webhook is off (`404`).
+    pub webhook_segredo: Option<String>,
+    /// The header carrying the HMAC-SHA256 of the body (hex or base64, `sha256=` allowed).
+    pub cabecalho_hmac: String,
+    /// When not empty, only these networks may deliver notices (`10.0.0.0/8`, `203.0.113.7`);
+    /// behind a reverse proxy, see `limites.proxies_confiaveis`.
+    pub redes_permitidas: Vec<String>,
+    /// Largest notice body, in bytes (`413` above).
+    pub corpo_max: usize,
+}
+
+impl Default for PixSettings {
+    fn default() -> Self {
+        PixSettings {
+            webhook_segredo: None,
+            cabecalho_hmac: "X-Webhook-Signature".into(),
+            redes_permitidas: Vec::new(),
+            corpo_max: 1024 * 1024,
+        }
+    }
+}
+
+impl PixSettings {
+    /// The shortest secret taken: one that cannot be guessed, and never the `pix` suffix.
+    pub const SECRET_MIN: usize = 16;
+
+    /// The secret, when the webhook is on.
+    pub fn secret(&self) -> Option<&str> {
+        self.webhook_segredo
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(secret) = self.secret() {
+            let url_safe = secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if secret.len() < Self::SECRET_MIN || !url_safe {
+                return Err(format!(
+                    "pix.webhook_segredo: use ao menos {} letras, dígitos ou - . _ ~ \
+                     (ele vai na URL cadastrada no PSP)",
+                    Self::SECRET_MIN
+                ));
+            }
+        }
+        if axum::http::HeaderName::from_bytes(self.cabecalho_hmac.trim().as_bytes()).is_err() {
+            return Err(format!(
+                "pix.cabecalho_hmac: nome de cabeçalho inválido {:?}",
+                self.cabecalho_hmac
+            ));
+        }
+        parse_networks(&self.redes_permitidas).map_err(|e| format!("pix.redes_permitidas: {e}"))?;
+        if self.corpo_max == 0 {
+            return Err("pix.corpo_max deve ser maior que zero".into());
+        }
+        Ok(())
+    }
+}
+
 /// Browsers allowed to call the URA routes (web chat widgets).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -502,6 +571,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             cobranca: CobrancaSettings::default(),
             retorno: ReturnSettings::default(),
+            pix: PixSettings::default(),
             metricas_token: None,
             sqlite_max_paginas: None,
         }
@@ -772,6 +842,7 @@ impl Settings {
             return Err("promessa.limite_mes deve ser maior que zero".into());
         }
         self.cobranca.rule()?;
+        self.pix.validate()?;
         if !(self.cobranca.intervalo.is_finite() && self.cobranca.intervalo > 0.0) {
             return Err("cobranca.intervalo deve ser maior que zero (segundos)".into());
         }

@@ -1,11 +1,12 @@
 //! The admin API under `{base}/admin/api/v1/` (JSON; `Authorization: Bearer` with a token
 //! from `ura admin-token add NAME`, separate from the URA apps' tokens): the provider's data
-//! (see `resources`), and the audit trail. May import `services` and everything below it;
-//! never `app` or another transport.
+//! (see `resources`), the audit trail, and the PIX notices received. May import `services`
+//! and everything below it; never `app` or another transport.
 
 mod bank_returns;
 mod crud;
 mod maintenances;
+mod pix;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -74,6 +75,7 @@ where
             get(bank_returns::history),
         )
         .route("/admin/api/v1/cobranca/executar", post(dunning_run))
+        .route("/admin/api/v1/pix", get(pix::list))
 }
 
 /// A JSON answer that is not cached.

@@ -1,7 +1,8 @@
 //! Pure rules, no I/O, no tokio, no sqlx: documents, money, protocol numbers, the states of
 //! contracts, invoices, tickets, promises and messages, the promise policy, the access-check
-//! wording, boleto and PIX arithmetic, bank return files (CNAB), maintenance windows, what FreeRADIUS is told, the
-//! dunning rule (blocking for debt) and the national holidays it skips.
+//! wording, boleto and PIX arithmetic, PSPs' PIX notices, bank return files (CNAB),
+//! maintenance windows, what FreeRADIUS is told, the dunning rule (blocking for debt) and the
+//! national holidays it skips.
 //! Imports nothing of this crate but `domain`.
 
 pub mod bank_return;
@@ -20,6 +21,7 @@ pub mod name_fold;
 pub mod paging;
 pub mod payment_data;
 pub mod pix;
+pub mod pix_notice;
 pub mod promise;
 pub mod protocol;
 pub mod radius;

@@ -1,6 +1,7 @@
 //! The URA API over HTTP: its routes, parameter parsing, the app as an extractor, one module
-//! per URA function, the invoice links, the operator's probes and the API's documentation;
-//! and the HTTP connections every transport is served on (`server`: timeouts, the cap).
+//! per URA function, the invoice links, the operator's probes, the API's documentation, the
+//! webhooks other systems call (a PSP's PIX notices), and the HTTP connections every transport
+//! is served on (`server`: timeouts, the cap).
 //! May import `services` and everything below it (`notify`, `network`, `observe`, `store`,
 //! `domain`, `settings`); never `app` or another transport.
 
@@ -16,6 +17,7 @@ pub mod server;
 pub mod state;
 mod unread;
 pub mod ura;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,9 +138,11 @@ pub fn finish(routes: Router, settings: &Settings) -> Router {
         }))
         .layer(
             TraceLayer::new_for_http()
-                // Only the path: query strings may carry tokens.
+                // Only the path: query strings may carry tokens (and a webhook's path its
+                // secret, which is replaced).
                 .make_span_with(|request: &Request<Body>| {
-                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                    let path = webhooks::loggable_path(request.uri().path());
+                    tracing::info_span!("http", method = %request.method(), path = %path)
                 })
                 .on_request(())
                 .on_response(|response: &Response, latency: Duration, _span: &Span| {

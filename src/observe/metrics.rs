@@ -43,6 +43,11 @@ struct LineChange {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PixOutcome {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NasLabel {
     nas: String,
 }
@@ -61,6 +66,7 @@ pub struct Metrics {
     tickets: Family<Origin, Counter>,
     line_changes: Family<LineChange, Counter>,
     audit_dropped: Counter,
+    pix_notices: Family<PixOutcome, Counter>,
     outbox: Family<OutboxStatus, Gauge>,
     nas_up: Family<NasLabel, Gauge>,
     db_up: Gauge,
@@ -80,6 +86,7 @@ impl Default for Metrics {
         let tickets = Family::<Origin, Counter>::default();
         let line_changes = Family::<LineChange, Counter>::default();
         let audit_dropped = Counter::default();
+        let pix_notices = Family::<PixOutcome, Counter>::default();
         let outbox = Family::<OutboxStatus, Gauge>::default();
         let nas_up = Family::<NasLabel, Gauge>::default();
         let db_up = Gauge::default();
@@ -120,6 +127,12 @@ impl Default for Metrics {
             audit_dropped.clone(),
         );
         registry.register(
+            "pix_notices",
+            "Notificações PIX recebidas dos PSPs, pelo resultado (pago, ja_pago, desconhecido, \
+             recusado; repetida quando o endToEndId já estava guardado)",
+            pix_notices.clone(),
+        );
+        registry.register(
             "outbox_mensagens",
             "Mensagens de fatura por situação (fila de envio)",
             outbox.clone(),
@@ -143,6 +156,7 @@ impl Default for Metrics {
             tickets,
             line_changes,
             audit_dropped,
+            pix_notices,
             outbox,
             nas_up,
             db_up,
@@ -184,6 +198,16 @@ impl Metrics {
             .get_or_create(&LineChange {
                 status: status.to_string(),
                 motivo: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// A PIX notice's entry was stored (`outcome`: pago, ja_pago, desconhecido, recusado) or
+    /// was a replay (`repetida`).
+    pub fn pix_notice(&self, outcome: &str) {
+        self.pix_notices
+            .get_or_create(&PixOutcome {
+                outcome: outcome.to_string(),
             })
             .inc();
     }

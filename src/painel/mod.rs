@@ -10,6 +10,7 @@ mod card;
 mod dunning;
 pub mod live;
 mod pages;
+mod pix;
 mod views;
 
 use std::collections::HashMap;
@@ -109,6 +110,7 @@ where
             get(bank_returns::list).post(bank_returns::upload),
         )
         .route("/painel/retornos/{id}", get(bank_returns::show))
+        .route("/painel/pix", get(pix::list_page))
         .route("/painel/eventos", get(live::stream))
         .route("/painel/chamadas/{id}", get(pages::card_page))
         .route("/painel/chamadas/{id}/atender", post(actions::take))

@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "cobranca.html",
         include_str!("../../templates/painel/cobranca.html"),
     ),
+    ("pix.html", include_str!("../../templates/painel/pix.html")),
     (
         "retornos.html",
         include_str!("../../templates/painel/retornos.html"),

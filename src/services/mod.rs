@@ -7,6 +7,7 @@ pub mod bank_returns;
 pub mod dunning;
 pub mod line;
 pub mod nas_health;
+pub mod pix;
 pub mod promise_expiry;
 pub mod protocols;
 pub mod settle;

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use super::line::{Change, Changed, LineControl};
 use crate::domain::states::{ContractStatus, InvoiceStatus, StatusReason};
 use crate::notify::templates::RestoredContext;
-use crate::store::{Store, WriteTx, dunning, invoices};
+use crate::store::{Store, WriteTx, dunning, invoice_events, invoices};
 
 /// What became of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,35 @@ impl Settlement {
             });
         }
         Ok(settled)
+    }
+
+    /// Opens a paid invoice again, inside the caller's transaction: its payment came back to
+    /// the payer (a PIX refunded whole). Status `open`, `paid_on` and `paid_cents` cleared, an
+    /// event on its history (`source`, `detail`, the amount returned). The line is not
+    /// touched here: the dunning rule decides on its next run, as for any open invoice.
+    /// False when the invoice was not paid (nothing changes).
+    pub async fn reopen(
+        &self,
+        tx: &mut WriteTx,
+        invoice_id: i64,
+        source: &str,
+        detail: &str,
+        returned_cents: i64,
+    ) -> Result<bool, sqlx::Error> {
+        if !invoices::mark_reopened(tx, invoice_id).await? {
+            return Ok(false);
+        }
+        invoice_events::record(
+            tx,
+            invoice_id,
+            source,
+            "reaberta",
+            detail,
+            Some(returned_cents),
+            &crate::store::ts(Utc::now()),
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Gives the contract's line back when its debt is paid by other means than `pay` (an

@@ -208,3 +208,18 @@ pub async fn backfill_our_number_keys(store: &Store) -> Result<(), sqlx::Error> 
         tx.commit().await?;
     }
 }
+
+/// Opens a paid invoice again (its payment was returned): status open, payment cleared;
+/// false when it was not paid.
+pub async fn mark_reopened(conn: &mut super::Conn, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invoices SET status = $1, paid_on = NULL, paid_cents = NULL \
+         WHERE id = $2 AND status = $3",
+    )
+    .bind(InvoiceStatus::Open)
+    .bind(id)
+    .bind(InvoiceStatus::Paid)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -26,6 +26,7 @@ pub mod messages;
 pub mod nas;
 pub mod notifications;
 pub mod painel;
+pub mod pix;
 pub mod promises;
 pub mod protocols;
 pub mod radacct;

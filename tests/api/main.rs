@@ -30,6 +30,7 @@ mod openapi;
 mod painel;
 mod painel_browser;
 mod pgfault;
+mod pix;
 mod process;
 mod radius;
 mod retornos;

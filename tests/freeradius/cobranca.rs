@@ -345,3 +345,131 @@ async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back(
     assert_eq!(disconnects(&sim, "maria.silva").len(), 2);
     assert_eq!(contract_status(&ura, 1001).await, 1);
 }
+
+/// The PSP's webhook secret of the PIX test.
+const PIX_SECRET: &str = "segredo-do-psp-para-o-teste-e2e";
+
+/// A PIX notice (BACEN API Pix webhook) for `txid`, as the PSP posts it.
+async fn pix_notice(ura: &Ura, txid: &str, valor: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/pix/pix?hmac={PIX_SECRET}", ura.base))
+        .json(&json!({"pix": [{
+            "endToEndId": "E18236120202612051300s0000000042",
+            "txid": txid,
+            "valor": valor,
+            "horario": chrono::Utc::now().to_rfc3339(),
+        }]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
+    const TEST: &str = "a_pix_notice_paying_the_overdue_invoice_gives_the_line_back";
+    let Some(install) = install_or_skip(TEST) else {
+        return;
+    };
+    let ura = Ura::spawn(&install, |s| {
+        s.cobranca = CobrancaSettings {
+            ativo: true,
+            aviso_antecedencia: 0,
+            horario: "00:00-24:00".into(),
+            dias_uteis: false,
+            intervalo: 0.5,
+            ..CobrancaSettings::default()
+        };
+        s.pix.webhook_segredo = Some(PIX_SECRET.into());
+    })
+    .await;
+    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
+    let token = ura::store::admin_tokens::create(&ura.store, "operador")
+        .await
+        .expect("admin token");
+    let maria = password_of(&ura, "maria.silva").await;
+    let sim = NasSim::start(
+        "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
+        SECRET.as_bytes().to_vec(),
+        Behavior::Normal,
+    )
+    .expect("NAS simulator");
+    ura.exec(&format!(
+        "UPDATE nas SET coa_port = {}, secret = '{SECRET}' WHERE id = 1",
+        sim.addr().port()
+    ))
+    .await;
+    ura.exec(
+        "UPDATE radacct SET acctstoptime = acctupdatetime \
+         WHERE username = 'maria.silva' AND acctstoptime IS NULL",
+    )
+    .await;
+    let first = session_id();
+    account(&radius, "maria.silva", &first, "Start", "100.64.0.10").await;
+    sim.hold("maria.silva", &first);
+
+    // 1001 owes an invoice 30 days overdue, whose PIX txid the operator registered.
+    let invoice = overdue_invoice(&ura, &token, 1001).await;
+    let r = ura
+        .admin(
+            Method::PATCH,
+            &token,
+            &format!("faturas/{invoice}"),
+            &json!({"pix_txid": "ATRASO1001PIX"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_until("the job to suspend 1001", JOB_DEADLINE, || async {
+        contract_status(&ura, 1001).await == 4
+    })
+    .await;
+    wait_until("the Disconnect of 1001's session", JOB_DEADLINE, || async {
+        !disconnects(&sim, "maria.silva").is_empty()
+    })
+    .await;
+    assert_block_group_reply(&radius, "maria.silva", &maria).await;
+    account(&radius, "maria.silva", &first, "Stop", "100.64.0.10").await;
+    let second = session_id();
+    account(&radius, "maria.silva", &second, "Start", "100.64.0.11").await;
+    sim.hold("maria.silva", &second);
+    assert_eq!(status_display(&ura, "1001").await, " Suspenso");
+
+    // The PSP tells of the PIX: within 5 s the plan's group and reply, a Disconnect of the
+    // blocked session, and the IVR sees Ativo.
+    let paid_at = Instant::now();
+    let answer = pix_notice(&ura, "ATRASO1001PIX", "129.90").await;
+    assert_eq!(answer["resultados"][0]["resultado"], "pago", "{answer}");
+    assert_eq!(answer["resultados"][0]["fatura"], invoice, "{answer}");
+    let left = RESTORE_DEADLINE.saturating_sub(paid_at.elapsed());
+    wait_until("the Disconnect after the PIX", left, || async {
+        disconnects(&sim, "maria.silva").len() >= 2
+    })
+    .await;
+    assert_eq!(
+        group_of(&ura, "maria.silva").await.as_deref(),
+        Some(PLAN_GROUP)
+    );
+    assert_eq!(contract_status(&ura, 1001).await, 1);
+    let sent = disconnects(&sim, "maria.silva");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_disconnect(&sent[1], "maria.silva", &second);
+    assert_plan_reply(&radius, "maria.silva", &maria).await;
+    assert_eq!(status_display(&ura, "1001").await, " Ativo");
+    let restored_in = paid_at.elapsed();
+    assert!(
+        restored_in <= RESTORE_DEADLINE,
+        "the line came back {restored_in:?} after the PIX"
+    );
+    let changes = ura
+        .scalar_i64(
+            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
+             AND to_status = 1 AND reason = 'pagamento' AND actor = 'pagamento:pix'",
+        )
+        .await;
+    assert_eq!(changes, 1, "given back for the PIX");
+    // The same notice again: nothing more.
+    let answer = pix_notice(&ura, "ATRASO1001PIX", "129.90").await;
+    assert_eq!(answer["resultados"][0]["resultado"], "repetida", "{answer}");
+    assert_eq!(disconnects(&sim, "maria.silva").len(), 2);
+}

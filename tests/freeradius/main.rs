@@ -12,7 +12,8 @@
 //! `radclient` against `ura nas-sim`, and ura's CoA client against a FreeRADIUS CoA listener.
 //!
 //! cobranca.rs runs the money loop on that network: the dunning job blocks an overdue
-//! contract, paying gives the line back, with a NAS simulator receiving the Disconnects.
+//! contract, paying gives the line back (through the admin API, or a PSP's PIX notice), with
+//! a NAS simulator receiving the Disconnects.
 //!
 //! retorno.rs: a bank return file paying the overdue invoice of a contract the job suspended
 //! gives the line back the same way.

@@ -26,6 +26,7 @@ use crate::store::resource::{Field, Kind, Resource};
 use crate::store::resources;
 
 mod retornos;
+mod pix;
 mod ura;
 
 pub use ura::ura_paths;
@@ -613,6 +614,7 @@ pub fn document(base_path: &str) -> OpenApi {
     }
     let (paths, components) = retornos::add(paths, components);
 
+    let (paths, components) = pix::add(paths, components);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -628,7 +630,7 @@ pub fn document(base_path: &str) -> OpenApi {
             .url(if base_path.is_empty() { "/" } else { base_path })
             .build()]))
         .tags(Some(
-            ["URA", "Administração", "Painel", "Operação"]
+            ["URA", "Administração", "Painel", "Operação", "Webhooks"]
                 .map(|t| TagBuilder::new().name(t).build()),
         ))
         .paths(paths.build())
