@@ -143,7 +143,7 @@ pub async fn import(
     let actor = format!("admin:{}", admin.name);
     match state
         .bank_returns
-        .import(&name, &bytes, &actor, |_, _| {})
+        .import_detached(name.clone(), bytes, actor)
         .await
     {
         Ok(report) => ok(StatusCode::OK, report),

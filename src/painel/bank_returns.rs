@@ -301,7 +301,7 @@ pub async fn upload(
     let actor = format!("painel:{}", session.agent.login);
     match state
         .bank_returns
-        .import(&name, &file, &actor, |_, _| {})
+        .import_detached(name.clone(), file, actor)
         .await
     {
         Ok(report) => {

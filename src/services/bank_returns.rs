@@ -331,6 +331,25 @@ impl BankReturns {
         Ok(self.report(row, false, resumed).await?)
     }
 
+    /// `import` on a task of its own, for the HTTP routes: a client that goes away midway
+    /// does not cut the import between two batches (it would be resumed by sending the file
+    /// again, but need not be).
+    pub async fn import_detached(
+        &self,
+        name: String,
+        bytes: bytes::Bytes,
+        actor: String,
+    ) -> Result<Report, ImportError> {
+        let this = self.clone();
+        let task = tokio::spawn(async move { this.import(&name, &bytes, &actor, |_, _| {}).await });
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(ImportError::Db(sqlx::Error::Io(std::io::Error::other(
+                format!("importação interrompida: {e}"),
+            )))),
+        }
+    }
+
     /// A stored file's report, with its lines.
     pub async fn get(&self, id: i64) -> Result<Option<Report>, sqlx::Error> {
         match sql::by_id(&self.store, id).await? {
