@@ -25,8 +25,8 @@ use super::state::UraState;
 use crate::store::resource::{Field, Kind, Resource};
 use crate::store::resources;
 
-mod retornos;
 mod pix;
+mod retornos;
 mod ura;
 
 pub use ura::ura_paths;

@@ -12,7 +12,7 @@
 //! document anyway).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::domain::pix_notice;
-use crate::http::limits::Limits;
+use crate::http::limits::{Client, Limits};
 use crate::services::pix::{PixNotices, Stored};
 use crate::settings::{PixSettings, parse_networks};
 use crate::store::is_unavailable;
@@ -124,14 +124,16 @@ async fn handle(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let ip = state.limits.client_ip(peer, request.headers());
-    if let Err(e) = state.limits.check_address(ip) {
+    let client = state.limits.client(peer, request.headers());
+    if let Err(e) = state.limits.check_address(client) {
         return e.into_response();
     }
     if !state.allowed.is_empty()
-        && !ip.is_some_and(|ip| state.allowed.iter().any(|n| n.contains(&ip)))
+        && !client
+            .ip
+            .is_some_and(|ip| state.allowed.iter().any(|n| n.contains(&ip)))
     {
-        return unauthenticated(state, ip, "endereço fora de pix.redes_permitidas");
+        return unauthenticated(state, client, "endereço fora de pix.redes_permitidas");
     }
     let headers = request.headers().clone();
     let body = match axum::body::to_bytes(request.into_body(), state.settings.corpo_max).await {
@@ -154,7 +156,7 @@ async fn handle(
         &headers,
         &body,
     ) {
-        return unauthenticated(state, ip, "segredo ou assinatura ausente ou inválido");
+        return unauthenticated(state, client, "segredo ou assinatura ausente ou inválido");
     }
     let notices = match pix_notice::parse(&body) {
         Ok(n) => n,
@@ -252,8 +254,9 @@ fn decode_signature(text: &str) -> Option<Vec<u8>> {
         .filter(|d| d.len() == 32)
 }
 
-fn unauthenticated(state: &WebhookState, ip: Option<IpAddr>, why: &str) -> Response {
-    state.limits.auth_failed(ip);
+fn unauthenticated(state: &WebhookState, client: Client, why: &str) -> Response {
+    state.limits.auth_failed(client);
+    let ip = client.ip;
     // Never the secret, nor what was given in its place.
     tracing::warn!(endereco = ?ip, motivo = why, "webhook pix: notificação não autenticada");
     refuse(StatusCode::UNAUTHORIZED, "Notificação não autenticada.")
