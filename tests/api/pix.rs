@@ -577,7 +577,7 @@ async fn a_whole_refund_opens_the_invoice_again() {
     let r = deliver(
         &app,
         &with_secret("/webhooks/pix"),
-        &notice(&[paid.clone()]),
+        &notice(std::slice::from_ref(&paid)),
     )
     .await;
     assert_eq!(r.json["resultados"][0]["resultado"], "pago", "{}", r.body);
