@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde::Serialize;
 
-use super::{AdminState, AdminToken, db_error, error, ok, paging};
+use super::{AdminState, AdminToken, db_error, error, list_query, ok};
 use crate::domain::paging::Page;
 use crate::services::bank_returns::{ImportError, file_name};
 
@@ -161,16 +161,7 @@ pub async fn list(
     _admin: AdminToken,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(key) = query
-        .keys()
-        .find(|k| !matches!(k.as_str(), "offset" | "limit"))
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("{key}: não é um filtro desta lista."),
-        );
-    }
-    let (offset, limit) = match paging(&query) {
+    let (offset, limit) = match list_query(&query, &["offset", "limit"]) {
         Ok(p) => p,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };

@@ -383,6 +383,32 @@ pub(crate) fn paging(query: &HashMap<String, String>) -> Result<(i64, i64), Stri
     Ok((offset, limit))
 }
 
+/// A list's query string: a key that is not one of `known` is refused (the first in order, so
+/// that the message does not depend on the map's), then the page (`offset`, `limit`). The
+/// error is the message of a `400`.
+pub(crate) fn list_query(
+    query: &HashMap<String, String>,
+    known: &[&str],
+) -> Result<(i64, i64), String> {
+    let mut unknown: Vec<&String> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    if let Some(key) = unknown.first() {
+        return Err(format!("{key}: não é um filtro desta lista."));
+    }
+    paging(query)
+}
+
+/// A filter's value, trimmed; none when missing or empty.
+pub(crate) fn filter_text(query: &HashMap<String, String>, name: &str) -> Option<String> {
+    query
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// `GET /admin/api/v1/auditoria?desde=&ate=&app=&rota=&contrato=&protocolo=&status=&offset=&limit=`
 async fn audit_list(
     State(state): State<Arc<AdminState>>,
@@ -400,28 +426,11 @@ async fn audit_list(
         "offset",
         "limit",
     ];
-    // Sorted, so that the answer does not depend on the map's order.
-    let mut unknown: Vec<&String> = query
-        .keys()
-        .filter(|k| !FILTERS.contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    if let Some(key) = unknown.first() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("{key}: não é um filtro desta lista."),
-        );
-    }
-    let (offset, limit) = match paging(&query) {
+    let (offset, limit) = match list_query(&query, &FILTERS) {
         Ok(p) => p,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
-    let text = |name: &str| {
-        query
-            .get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let text = |name: &str| filter_text(&query, name);
     let mut filter = Filter {
         app: text("app"),
         route: text("rota"),

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AdminState, AdminToken, db_error, error, ok, paging, parse_instant};
+use super::{AdminState, AdminToken, db_error, error, filter_text, list_query, ok, parse_instant};
 use crate::domain::money::reais;
 use crate::domain::paging::Page;
 use crate::domain::pix_notice::Outcome;
@@ -95,22 +95,11 @@ pub async fn list(
         "offset",
         "limit",
     ];
-    if let Some(key) = query.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("{key}: filtro desconhecido."),
-        );
-    }
-    let (offset, limit) = match paging(&query) {
+    let (offset, limit) = match list_query(&query, KNOWN) {
         Ok(p) => p,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
-    let text = |name: &str| {
-        query
-            .get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let text = |name: &str| filter_text(&query, name);
     let mut filter = Filter {
         txid: text("txid"),
         end_to_end_id: text("endToEndId"),

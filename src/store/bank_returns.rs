@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use sqlx::AssertSqlSafe;
-use sqlx::any::AnyRow;
 
+use super::import::{fetch_in, params};
 use super::{Backend, Conn, Store};
 use crate::domain::states::InvoiceStatus;
 
@@ -110,31 +110,6 @@ pub struct Applied {
     pub line: i64,
     pub outcome: String,
     pub invoice_id: Option<i64>,
-}
-
-/// `$from, $from+1, ...` (n placeholders).
-fn params(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Runs `select` (whose `{in}` becomes the placeholders) for the keys, in chunks.
-async fn fetch_in<T>(conn: &mut Conn, select: &str, keys: &[String]) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
-{
-    let mut out = Vec::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let sql = select.replace("{in}", &params(1, chunk.len()));
-        let mut query = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
-        for key in chunk {
-            query = query.bind(key.clone());
-        }
-        out.extend(query.fetch_all(&mut *conn).await?);
-    }
-    Ok(out)
 }
 
 /// The file with this SHA-256, if it was imported (or began to be).

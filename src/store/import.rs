@@ -15,7 +15,7 @@ use crate::domain::cnab::our_number;
 pub const ROWS_PER_STATEMENT: usize = 500;
 
 /// `$from, $from+1, ...` (n placeholders).
-fn params(from: usize, n: usize) -> String {
+pub(super) fn params(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -31,7 +31,11 @@ fn tuples(rows: usize, cols: usize) -> String {
 }
 
 /// Runs `select` (whose `{in}` is replaced by the placeholders) for the keys, in chunks.
-async fn fetch_in<T, K>(conn: &mut Conn, select: &str, keys: &[K]) -> Result<Vec<T>, sqlx::Error>
+pub(super) async fn fetch_in<T, K>(
+    conn: &mut Conn,
+    select: &str,
+    keys: &[K],
+) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
     K: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Clone + Send + Sync + 'static,
