@@ -546,19 +546,15 @@ async fn check_bank_fields(
     }
     let txid = match text(values, "pix_txid") {
         Some(given) => given,
-        None => match text(values, "codigo_pix") {
-            Some(Some(code)) => {
-                let derived = pix::txid(&code);
-                if derived.is_some() {
-                    values.push((
-                        field(&INVOICES, "pix_txid"),
-                        Val::Text(derived.clone().unwrap_or_default()),
-                    ));
-                }
-                derived
+        None => {
+            let derived = text(values, "codigo_pix")
+                .flatten()
+                .and_then(|c| pix::txid(&c));
+            if let Some(txid) = &derived {
+                values.push((field(&INVOICES, "pix_txid"), Val::Text(txid.clone())));
             }
-            _ => None,
-        },
+            derived
+        }
     };
     let Some(txid) = txid else {
         return Ok(());

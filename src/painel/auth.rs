@@ -378,7 +378,7 @@ pub async fn login(
         Ok(SignIn::Refused) => {
             state.address_failed(ip);
             // Not the login typed: a password typed in the wrong field would land in the log.
-            tracing::warn!(endereco = %ip, "painel: senha ou login incorretos");
+            tracing::warn!(endereco = %ip, "painel: credenciais incorretas");
             login_form(
                 &state,
                 &headers,

@@ -112,6 +112,59 @@ async fn csv_lines_are_checked_and_the_good_ones_upserted() {
     app.stop().await;
 }
 
+/// The bank, the agreement and the PIX txid are imported and checked; a txid that names
+/// another invoice (stored, or on another line) refuses its line and changes nothing.
+#[tokio::test]
+async fn bank_fields_and_pix_txids_are_checked_on_import() {
+    let app = spawn().await;
+    let (_, _, pix) = slip();
+    let csv = format!(
+        "id,contrato,numero_documento,nosso_numero,valor,vencimento,banco,convenio,pix_txid,codigo_pix\n\
+         777001,6001,777001,109/00012345-6,10.00,2026-12-20,341,12345,,{pix}\n\
+         777002,6001,777002,2,10.00,2026-12-20,34,,,\n\
+         777003,6001,777003,3,10.00,2026-12-20,001,12 3,,\n\
+         777004,6001,777004,4,10.00,2026-12-20,001,,FAT10012,\n\
+         777005,6001,777005,5,10.00,2026-12-20,001,,FAT777001,\n\
+         777006,6001,777006,6,10.00,2026-12-20,001,,não,\n"
+    );
+    let file = app.dir.path().join("faturas.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (code, stdout, stderr) = import(&app, &file).await;
+    assert_ne!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("1 fatura(s) importada(s), 5 linha(s) com erro, de 6"),
+        "{stdout}"
+    );
+    for expected in [
+        "linha 3: banco:",
+        "linha 4: convenio:",
+        "linha 5: pix_txid: txid FAT10012 já é da fatura 10012",
+        "linha 6: pix_txid: txid FAT777001 já é da fatura 777001",
+        "linha 7: pix_txid:",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let row = app
+        .scalar_str(
+            "SELECT bank_code || '|' || agreement || '|' || pix_txid || '|' || our_number_key \
+             FROM invoices WHERE id = 777001",
+        )
+        .await
+        .unwrap();
+    let parts: Vec<&str> = row.split('|').collect();
+    assert_eq!(&parts[..3], ["341", "12345", "FAT777001"], "{row}");
+    assert!(
+        !parts[3].contains('/') && !parts[3].starts_with('0'),
+        "{row}"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM invoices WHERE id BETWEEN 777002 AND 777006")
+            .await,
+        0
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_sample_file_imports_into_the_demo() {
     let app = spawn().await;
