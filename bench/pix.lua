@@ -5,6 +5,8 @@
 --   BENCH_PIX_CSV      lines `txid,valor` (valor as 123.45): the invoices to pay
 --   BENCH_PIX_RUN      12 digits that make this run's endToEndIds unique
 --   BENCH_PIX_HORARIO  the payments' `horario` (RFC 3339)
+--   BENCH_PIX_SKIP     CSV lines to skip (those an earlier run paid)
+--   BENCH_PIX_THREADS  wrk's -t
 --   BENCH_PIX_REPLAYS  lines `endToEndId,txid,valor,horario` already recorded; when set,
 --                      BENCH_PIX_REPLAY_PCT percent of the requests (default 90) deliver
 --                      one of them again, identical (an idempotent replay), the others a
@@ -12,9 +14,11 @@
 -- Each new notice has its own endToEndId (E + 8-digit ISPB + the run + thread + counter,
 -- 32 characters as the API's); each thread pays its own slice of the CSV (after the last
 -- line it starts over: the invoices are then already paid, `ja_pago`). `done` prints one line
--- `BENCH rps p50_ms p99_ms requests non2xx socket_errors ok2xx new replayed` that
+-- `BENCH rps p50_ms p99_ms requests non2xx socket_errors ok2xx new replayed sent slots` that
 -- bench/intake reads: `new` counts the 2xx answers recording a new notice, `replayed` the
--- ones answering `repetida`.
+-- ones answering `repetida`, `sent` the new notices sent (those still unanswered when wrk
+-- stopped included), `slots` the CSV lines this run used (BENCH_PIX_SKIP of a later run,
+-- so that it pays other invoices).
 
 local path = os.getenv("BENCH_PIX_PATH") or "/webhooks/pix"
 local csv_file = os.getenv("BENCH_PIX_CSV")
@@ -32,11 +36,12 @@ end
 -- Per-thread state (each thread has its own Lua state).
 local txids, amounts = {}, {}
 local replays = {}
-local counter = 0
 local nthreads = 1
+local skip = tonumber(os.getenv("BENCH_PIX_SKIP") or "0")
 local letters = "abcdefghijklmnopqrstuvwxyz"
 local marker = "a"
-ok_new, ok_replayed, other = 0, 0, 0
+-- Globals, read by `done` through thread:get.
+counter, sent_new, ok_new, ok_replayed, other = 0, 0, 0, 0, 0
 
 function init(args)
   for line in io.lines(csv_file) do
@@ -67,7 +72,8 @@ function init(args)
 end
 
 local function fresh()
-  local slot = (counter * nthreads + index - 1) % #txids + 1
+  sent_new = sent_new + 1
+  local slot = (skip + (sent_new - 1) * nthreads + index - 1) % #txids + 1
   local e2e = string.format("E99999999%s%s%010d", run, marker, counter)
   return string.format(
     '{"pix":[{"endToEndId":"%s","txid":"%s","valor":"%s","horario":"%s"}]}',
@@ -99,14 +105,16 @@ end
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6
-  local new, replayed, bad = 0, 0, 0
+  local new, replayed, bad, sent, slots = 0, 0, 0, 0, 0
   for _, t in ipairs(threads) do
     new = new + (t:get("ok_new") or 0)
     replayed = replayed + (t:get("ok_replayed") or 0)
     bad = bad + (t:get("other") or 0)
+    sent = sent + (t:get("sent_new") or 0)
+    slots = math.max(slots, (t:get("sent_new") or 0) * #threads)
   end
   local e = summary.errors
-  io.write(string.format("BENCH %.1f %.3f %.3f %d %d %d %d %d %d\n",
+  io.write(string.format("BENCH %.1f %.3f %.3f %d %d %d %d %d %d %d %d\n",
     (new + replayed) / secs,
     latency:percentile(50) / 1000,
     latency:percentile(99) / 1000,
@@ -115,5 +123,7 @@ function done(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout,
     new + replayed,
     new,
-    replayed))
+    replayed,
+    sent,
+    slots))
 end
