@@ -11,7 +11,6 @@ use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::admin::AdminState;
 use crate::http::limits::Limits;
@@ -160,7 +159,7 @@ impl AppState {
             templates: templates.clone(),
             metrics: metrics.clone(),
             provider_name: settings.provedor.nome.clone(),
-            effects: TaskTracker::new(),
+            effects: crate::services::effects::Effects::default(),
         };
         let rule = if settings.cobranca.ativo {
             Some(settings.cobranca.rule().map_err(anyhow::Error::msg)?)

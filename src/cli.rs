@@ -765,10 +765,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = open(&settings).await?;
             let state = crate::app::AppState::new(store.clone(), settings).await?;
-            let lines = state.admin.dunning.run(simular).await?;
+            // Each line is printed as its contract is done: a run over a whole provider
+            // holds no report in memory.
+            let mut table = DunningTable::new();
+            let run = state
+                .admin
+                .dunning
+                .run_each(simular, |line| table.line(&line))
+                .await;
             state.admin.dunning.line.settle_effects().await;
             state.stop.cancel();
-            print_dunning(&lines, simular);
+            table.finish(run?, simular)?;
             Ok(())
         }
         Command::Retorno {
@@ -1259,13 +1266,36 @@ async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     served
 }
 
-/// The dunning run as a table on stdout.
-fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
-    println!(
-        "{:>9}  {:<30}  {:<10}  {:>5}  {:>12}  {:<34}  protocolo",
-        "contrato", "cliente", "fatura", "dias", "valor", "ação"
-    );
-    for l in lines {
+/// The dunning run as a table on stdout, a line at a time.
+struct DunningTable {
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// The first failed write to stdout (a closed pipe): reported once the run is over.
+    failed: Option<std::io::Error>,
+}
+
+impl DunningTable {
+    fn new() -> DunningTable {
+        let mut table = DunningTable {
+            out: std::io::BufWriter::new(std::io::stdout()),
+            failed: None,
+        };
+        let header = format!(
+            "{:>9}  {:<30}  {:<10}  {:>5}  {:>12}  {:<34}  protocolo",
+            "contrato", "cliente", "fatura", "dias", "valor", "ação"
+        );
+        table.write(&header);
+        table
+    }
+
+    fn write(&mut self, text: &str) {
+        if self.failed.is_none()
+            && let Err(e) = writeln!(self.out, "{text}")
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    fn line(&mut self, l: &crate::services::dunning::Line) {
         let name: String = l.cliente.chars().take(30).collect();
         let amount = crate::domain::money::brl(
             l.valor
@@ -1273,7 +1303,7 @@ fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
                 .map(|v| (v * 100.0).round() as i64)
                 .unwrap_or(0),
         );
-        println!(
+        let text = format!(
             "{:>9}  {:<30}  {:<10}  {:>5}  {:>12}  {:<34}  {}",
             l.contrato,
             name,
@@ -1283,12 +1313,33 @@ fn print_dunning(lines: &[crate::services::dunning::Line], simulated: bool) {
             l.acao,
             l.protocolo.as_deref().unwrap_or("-")
         );
+        self.write(&text);
     }
-    let done = lines.iter().filter(|l| l.executada).count();
-    if simulated {
-        eprintln!("simulação: {} contrato(s), nada foi alterado", lines.len());
-    } else {
-        eprintln!("{} contrato(s), {done} ação(ões) executada(s)", lines.len());
+
+    fn finish(
+        mut self,
+        tally: crate::services::dunning::Tally,
+        simulated: bool,
+    ) -> anyhow::Result<()> {
+        if self.failed.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.failed = Some(e);
+        }
+        if simulated {
+            eprintln!("simulação: {} contrato(s), nada foi alterado", tally.lines);
+        } else {
+            eprintln!(
+                "{} contrato(s), {} ação(ões) executada(s)",
+                tally.lines, tally.done
+            );
+        }
+        match self.failed {
+            Some(e) => Err(anyhow::anyhow!(
+                "não foi possível escrever o relatório: {e}"
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -49,11 +49,10 @@ impl Jobs {
             loops.push(every(self.dunning_every, stop.clone(), move || {
                 let dunning = dunning.clone();
                 async move {
-                    match dunning.run(false).await {
-                        Ok(lines) => {
-                            let done = lines.iter().filter(|l| l.executada).count();
-                            if done > 0 {
-                                tracing::info!("cobrança: {done} ação(ões) em {} contrato(s)", lines.len());
+                    match dunning.run_each(false, |_| {}).await {
+                        Ok(tally) => {
+                            if tally.done > 0 {
+                                tracing::info!("cobrança: {} ação(ões) em {} contrato(s)", tally.done, tally.lines);
                             }
                         }
                         Err(e) => {

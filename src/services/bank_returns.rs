@@ -450,6 +450,8 @@ impl BankReturns {
         let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(());
         };
+        // A large file adds no more disconnects and messages than are being done.
+        self.settlement.line.effects.pace().await;
         let mut tx = self.store.write().await?;
         sql::lock(&mut tx, self.store.backend).await?;
         let stored =

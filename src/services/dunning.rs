@@ -51,6 +51,13 @@ pub struct Line {
     pub protocolo: Option<String>,
 }
 
+/// How many lines a run reported, and how many of them changed something.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub lines: usize,
+    pub done: usize,
+}
+
 #[derive(Clone)]
 pub struct Dunning {
     pub line: LineControl,
@@ -60,10 +67,23 @@ pub struct Dunning {
 }
 
 impl Dunning {
-    /// Runs the rule once over every contract with overdue invoices.
+    /// Runs the rule once over every contract with overdue invoices: the report's lines.
     pub async fn run(&self, simulate: bool) -> Result<Vec<Line>, sqlx::Error> {
+        let mut report = Vec::new();
+        self.run_each(simulate, |line| report.push(line)).await?;
+        Ok(report)
+    }
+
+    /// Runs the rule once, handing each line of the report to `each` as soon as its contract
+    /// is done, in the contracts' order: a run over a whole provider need not hold its report.
+    pub async fn run_each(
+        &self,
+        simulate: bool,
+        mut each: impl FnMut(Line),
+    ) -> Result<Tally, sqlx::Error> {
+        let mut tally = Tally::default();
         let Some(rule) = &self.rule else {
-            return Ok(Vec::new());
+            return Ok(tally);
         };
         let now = Utc::now();
         let local = now.with_timezone(&self.tz).naive_local();
@@ -72,7 +92,6 @@ impl Dunning {
         // their transactions share a commit (and its fsync), on PostgreSQL they run side by
         // side. The report keeps the contracts' order.
         let workers = self.line.store.write_concurrency();
-        let mut report = Vec::new();
         let mut after = 0;
         loop {
             let page = rows::candidates(&self.line.store, today, now, after, PAGE).await?;
@@ -82,10 +101,14 @@ impl Dunning {
                 .map(|candidate| self.consider(rule, candidate, simulate, now, local))
                 .buffered(workers);
             while let Some(lines) = lines.next().await {
-                report.extend(lines?);
+                for line in lines? {
+                    tally.lines += 1;
+                    tally.done += usize::from(line.executada);
+                    each(line);
+                }
             }
         }
-        Ok(report)
+        Ok(tally)
     }
 
     /// Decides and acts on one contract: the report's lines about it.
@@ -161,6 +184,8 @@ impl Dunning {
                 if simulate {
                     return Ok(Some(line(label, false, None)));
                 }
+                // A run over a whole provider adds no more deliveries than are being made.
+                self.line.effects.pace().await;
                 let protocol = self.notify(rule, c, *step, now, today).await?;
                 let done = protocol.is_some();
                 Ok(Some(line(label, done, protocol)))
@@ -170,6 +195,7 @@ impl Dunning {
                 if simulate {
                     return Ok(Some(line(label, false, None)));
                 }
+                self.line.effects.pace().await;
                 let protocol = self.apply(rule, c, *step, now, today).await?;
                 let done = protocol.is_some();
                 Ok(Some(line(label, done, protocol)))

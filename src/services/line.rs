@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tokio_util::task::TaskTracker;
 
+use super::effects::Effects;
 use super::protocols;
 use crate::domain::states::{ContractStatus, StatusReason};
 use crate::network::nas::NasClient;
@@ -29,9 +29,9 @@ pub struct LineControl {
     pub templates: Arc<Templates>,
     pub metrics: Arc<Metrics>,
     pub provider_name: String,
-    /// The effects after commit (disconnects, deliveries) run here: a command waits for them
-    /// before it exits, the server at its stop.
-    pub effects: TaskTracker,
+    /// The effects after commit (disconnects, deliveries) run here, a few at a time: a
+    /// command waits for them before it exits, the server at its stop.
+    pub effects: Effects,
 }
 
 /// A change made and committed, for the effects that follow it.
@@ -224,9 +224,7 @@ impl LineControl {
 
     /// Waits for the effects under way (a command, before it exits).
     pub async fn settle_effects(&self) {
-        self.effects.close();
-        self.effects.wait().await;
-        self.effects.reopen();
+        self.effects.settle().await;
     }
 
     pub fn provider(&self) -> Provider {

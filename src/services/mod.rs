@@ -5,6 +5,7 @@
 
 pub mod bank_returns;
 pub mod dunning;
+pub mod effects;
 pub mod line;
 pub mod nas_health;
 pub mod pix;

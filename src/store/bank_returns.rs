@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::AssertSqlSafe;
 
-use super::import::{fetch_in, params};
+use super::import::{fetch_in, tuples};
 use super::{Backend, Conn, Store};
 use crate::domain::states::InvoiceStatus;
 
@@ -216,10 +216,7 @@ pub async fn insert_lines(
 ) -> Result<(), sqlx::Error> {
     const COLS: usize = 22;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let tuples = (0..chunk.len())
-            .map(|r| format!("({})", params(1 + r * COLS, COLS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let tuples = tuples(conn, chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO bank_return_lines (file_id, {LINE_COLUMNS}, created_at) VALUES {tuples}"
         );
@@ -272,10 +269,7 @@ pub async fn insert_events(
 ) -> Result<(), sqlx::Error> {
     const COLS: usize = 6;
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let tuples = (0..chunk.len())
-            .map(|r| format!("({})", params(1 + r * COLS, COLS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let tuples = tuples(conn, chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO invoice_events (invoice_id, source, kind, detail, amount_cents, \
              created_at) VALUES {tuples}"

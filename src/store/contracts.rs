@@ -34,6 +34,19 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Contract>, sqlx::E
     .await
 }
 
+/// Locks the contract's row until the transaction ends, on PostgreSQL: two writers of one
+/// contract (two unlocks at once, in any process) then decide one after the other. SQLite
+/// writers take turns already.
+pub async fn lock(conn: &mut Conn, id: i64) -> Result<(), sqlx::Error> {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        sqlx::query("SELECT id FROM contracts WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Every contract of every customer holding this normalized document, by contract id.
 pub async fn by_document(store: &Store, document: &str) -> Result<Vec<Contract>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

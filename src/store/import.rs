@@ -22,8 +22,24 @@ pub(super) fn params(from: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// `($1, $2), ($3, $4)`: `rows` tuples of `cols` placeholders.
-fn tuples(rows: usize, cols: usize) -> String {
+/// `($1, $2), ($3, $4)`: `rows` tuples of `cols` placeholders, for a statement whose only
+/// parameters they are. SQLite gets anonymous `?` (bound in order): sqlx looks each numbered
+/// one up by name, which walks the list of names, a cost that grows with the square of their
+/// count (BENCHMARKS.md, "The generator": most of a 10,000-line return file's import went
+/// there).
+pub(super) fn tuples(conn: &Conn, rows: usize, cols: usize) -> String {
+    tuples_for(
+        conn.backend_name().eq_ignore_ascii_case("sqlite"),
+        rows,
+        cols,
+    )
+}
+
+fn tuples_for(sqlite: bool, rows: usize, cols: usize) -> String {
+    if sqlite {
+        let one = format!("({})", vec!["?"; cols].join(", "));
+        return vec![one; rows].join(", ");
+    }
     (0..rows)
         .map(|r| format!("({})", params(1 + r * cols, cols)))
         .collect::<Vec<_>>()
@@ -195,7 +211,7 @@ pub async fn upsert_plans(conn: &mut Conn, plans: &[&Plan]) -> Result<(), sqlx::
              VALUES {} ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
              download_kbps = excluded.download_kbps, upload_kbps = excluded.upload_kbps, \
              price_cents = excluded.price_cents, radius_group = excluded.radius_group",
-            tuples(chunk.len(), 6)
+            tuples(conn, chunk.len(), 6)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for p in chunk {
@@ -234,7 +250,7 @@ pub async fn upsert_pops(conn: &mut Conn, pops: &[&Pop]) -> Result<(), sqlx::Err
         let sql = format!(
             "INSERT INTO pops (id, name, city) VALUES {} ON CONFLICT (id) DO UPDATE SET \
              name = excluded.name, city = excluded.city",
-            tuples(chunk.len(), 3)
+            tuples(conn, chunk.len(), 3)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for p in chunk {
@@ -277,7 +293,7 @@ pub async fn upsert_nas(conn: &mut Conn, nas: &[&Nas]) -> Result<(), sqlx::Error
              nasname = excluded.nasname, secret = excluded.secret, type = excluded.type, \
              coa_port = excluded.coa_port, check_method = excluded.check_method, \
              pop_id = excluded.pop_id",
-            tuples(chunk.len(), 8)
+            tuples(conn, chunk.len(), 8)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for n in chunk {
@@ -359,7 +375,7 @@ pub async fn upsert_customers(
             "INSERT INTO customers (id, name, document, birth_date, created_at) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, document = excluded.document, \
              birth_date = excluded.birth_date",
-            tuples(chunk.len(), 5)
+            tuples(conn, chunk.len(), 5)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for c in chunk {
@@ -399,7 +415,7 @@ pub async fn insert_contacts(conn: &mut Conn, customers: &[&Customer]) -> Result
     for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
         let mut query = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO customer_contacts (customer_id, kind, value) VALUES {}",
-            tuples(chunk.len(), 3)
+            tuples(conn, chunk.len(), 3)
         )));
         for (id, kind, value) in chunk {
             query = query.bind(*id).bind(*kind).bind(*value);
@@ -456,7 +472,7 @@ pub async fn upsert_contracts(
              customer_id = excluded.customer_id, status = excluded.status, \
              status_mode = excluded.status_mode, pop_id = excluded.pop_id, \
              due_day = excluded.due_day, address = excluded.address",
-            tuples(chunk.len(), 8)
+            tuples(conn, chunk.len(), 8)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, s) in chunk {
@@ -592,7 +608,7 @@ pub async fn upsert_services(conn: &mut Conn, services: &[&Service]) -> Result<(
              contract_id = excluded.contract_id, login = excluded.login, \
              password = excluded.password, plan_id = excluded.plan_id, nas_id = excluded.nas_id, \
              mac = excluded.mac, enabled = excluded.enabled",
-            tuples(chunk.len(), 8)
+            tuples(conn, chunk.len(), 8)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for s in chunk {
@@ -710,7 +726,7 @@ pub async fn upsert_invoices(
              digitable_line = excluded.digitable_line, pix_payload = excluded.pix_payload, \
              bank_code = excluded.bank_code, agreement = excluded.agreement, \
              pix_txid = excluded.pix_txid, our_number_key = excluded.our_number_key",
-            tuples(chunk.len(), 17)
+            tuples(conn, chunk.len(), 17)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, inv) in chunk {
@@ -745,6 +761,7 @@ mod tests {
     #[test]
     fn placeholders() {
         assert_eq!(params(3, 2), "$3, $4");
-        assert_eq!(tuples(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(tuples_for(false, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(tuples_for(true, 2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 }

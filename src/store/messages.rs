@@ -98,6 +98,28 @@ async fn write_one(
     }
 }
 
+/// An attempt's outcome. On PostgreSQL it commits without waiting for its WAL flush
+/// (`synchronous_commit = off`, this transaction only): a dunning run's deliveries otherwise
+/// waited, one fsync each, on `WALWrite`, and made the run about 290 notices a second. Losing
+/// the outcome in a crash of the database within its next flush (a fraction of a second)
+/// only makes the message due again after its claim ends: the outbox already delivers at
+/// least once (a crash between the send and this write does the same).
+async fn write_outcome(
+    store: &super::Store,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    if store.backend == super::Backend::Sqlite {
+        return write_one(store, query).await;
+    }
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let done = query.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
 pub async fn by_id(store: &super::Store, id: i64) -> Result<Option<Message>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, channel, recipient, subject, body, body_html, invoice_ids, \
@@ -121,7 +143,7 @@ pub async fn mark_sent(
     .bind(MessageStatus::Sent)
     .bind(ts(now))
     .bind(id);
-    write_one(store, query).await?;
+    write_outcome(store, query).await?;
     Ok(())
 }
 
@@ -145,7 +167,7 @@ pub async fn mark_failed(
     .bind(error)
     .bind(ts(next_attempt))
     .bind(id);
-    write_one(store, query).await?;
+    write_outcome(store, query).await?;
     Ok(())
 }
 

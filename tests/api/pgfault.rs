@@ -284,7 +284,7 @@ impl Setup {
             "SELECT COUNT(*) FROM tickets",
             "SELECT COUNT(*) FROM work_orders",
             "SELECT COUNT(*) FROM protocols",
-            "SELECT COALESCE(SUM(last), 0) FROM protocol_counters",
+            "SELECT COALESCE(SUM(base), 0) FROM protocol_days",
             "SELECT COUNT(*) FROM promises",
             "SELECT COUNT(*) FROM notifications",
             "SELECT status FROM contracts WHERE id = 1002",

@@ -1323,11 +1323,11 @@ async fn unexpected_failure_is_500_json() {
 async fn storage_busy_past_the_request_timeout_is_503_json() {
     let app = spawn_with(|s| s.request_timeout = 0.3).await;
     let tickets = app.scalar_i64("SELECT COUNT(*) FROM tickets").await;
-    // Hold the database's write lock (on PostgreSQL, a lock on the protocol counters)
+    // Hold the database's write lock (on PostgreSQL, a lock on the protocols table)
     // while the request runs.
     let mut held = app.store.write().await.expect("write lock");
     if app.is_postgres() {
-        sqlx::query("LOCK TABLE protocol_counters IN ACCESS EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE protocols IN ACCESS EXCLUSIVE MODE")
             .execute(&mut **held)
             .await
             .expect("lock");

@@ -36,6 +36,9 @@ async fn answer(ctx: &Ctx) -> Result<LiberacaoPromessa, ApiError> {
     let month = ctx.month();
 
     let mut tx = ctx.state.store.write().await?;
+    // Before anything is read: a second unlock of this contract waits here for the first
+    // to commit, then sees its promise.
+    contracts::lock(&mut tx, id).await?;
     let Some(contract) = ctx.find_contract(&mut tx, id).await? else {
         return Ok(LiberacaoPromessa::NotFound(ctx.not_found(id)));
     };
