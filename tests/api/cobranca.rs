@@ -1,4 +1,4 @@
-//! The money loop (issue 16, docs/billing.md) from outside: the dunning run over the admin API
+//! The money loop (docs/billing.md) from outside: the dunning run over the admin API
 //! and the CLI, its notice and its block, and the payment that gives the line back. Every test
 //! builds its own customer, plan, contract, service and invoices through the admin API, so the
 //! demo data's expectations elsewhere stay untouched.

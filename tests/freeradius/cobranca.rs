@@ -1,4 +1,4 @@
-//! The money loop on the real network (issue 16, "Proof"): the dunning JOB suspends an
+//! The money loop on the real network: the dunning JOB suspends an
 //! overdue contract (its `radusergroup` row moves to the block group, FreeRADIUS answers the
 //! block group's attributes, the NAS gets a Disconnect), paying the invoice through the admin
 //! API gives the line back within 5 s (the plan's group and attributes, a second Disconnect,
@@ -14,31 +14,31 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::json;
 use ura::network::nas_sim::{Behavior, NasSim, Received};
-use ura::settings::CobrancaSettings;
+use ura::settings::{CobrancaSettings, Settings};
 
 use crate::radius::{Auth, FreeRadius, session_attrs};
 use crate::ura::Ura;
 use crate::{assert_accept, install_or_skip, password_of, session_id};
 
-const SECRET: &str = "segredo-do-nas";
+pub(crate) const SECRET: &str = "segredo-do-nas";
 /// RFC 5176 Disconnect-Request.
-const DISCONNECT_REQUEST: u8 = 40;
+pub(crate) const DISCONNECT_REQUEST: u8 = 40;
 /// The job runs every half second; it gets this long to suspend the contract.
-const JOB_DEADLINE: Duration = Duration::from_secs(20);
-/// Issue 16: the line is back within 5 s of the payment being recorded.
-const RESTORE_DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const JOB_DEADLINE: Duration = Duration::from_secs(20);
+/// The line is back within 5 s of the payment being recorded.
+pub(crate) const RESTORE_DEADLINE: Duration = Duration::from_secs(5);
 /// How long a payment of a contract suspended by hand is watched for a wrong Disconnect
 /// (the effects after a commit take milliseconds; the job runs 4 times meanwhile).
 const QUIET: Duration = Duration::from_secs(2);
 /// The settings' default `radius.grupo_bloqueio`, and the demo's reply for it.
-const BLOCK_GROUP: &str = "bloqueado";
-const BLOCK_LIST: &str = "bloqueados";
+pub(crate) const BLOCK_GROUP: &str = "bloqueado";
+pub(crate) const BLOCK_LIST: &str = "bloqueados";
 /// 1001 (maria.silva) and 6001 (ana.costa) are both on plano-600m.
-const PLAN_GROUP: &str = "plano-600m";
-const PLAN_RATE: &str = "300M/600M";
+pub(crate) const PLAN_GROUP: &str = "plano-600m";
+pub(crate) const PLAN_RATE: &str = "300M/600M";
 
 /// Polls `check` every 50 ms until it holds; panics with `what` after `deadline`.
-async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -54,14 +54,14 @@ where
 }
 
 /// The Disconnect-Requests the simulator received for `login`.
-fn disconnects(sim: &NasSim, login: &str) -> Vec<Received> {
+pub(crate) fn disconnects(sim: &NasSim, login: &str) -> Vec<Received> {
     sim.received()
         .into_iter()
         .filter(|p| p.code == DISCONNECT_REQUEST && p.user_name.as_deref() == Some(login))
         .collect()
 }
 
-fn assert_disconnect(p: &Received, login: &str, session: &str) {
+pub(crate) fn assert_disconnect(p: &Received, login: &str, session: &str) {
     assert_eq!(p.user_name.as_deref(), Some(login), "{p:?}");
     assert_eq!(p.acct_session_id.as_deref(), Some(session), "{p:?}");
     assert!(
@@ -70,14 +70,14 @@ fn assert_disconnect(p: &Received, login: &str, session: &str) {
     );
 }
 
-async fn contract_status(ura: &Ura, contract: i64) -> i64 {
+pub(crate) async fn contract_status(ura: &Ura, contract: i64) -> i64 {
     ura.scalar_i64(&format!(
         "SELECT CAST(status AS BIGINT) FROM contracts WHERE id = {contract}"
     ))
     .await
 }
 
-async fn group_of(ura: &Ura, login: &str) -> Option<String> {
+pub(crate) async fn group_of(ura: &Ura, login: &str) -> Option<String> {
     ura.scalar_str(&format!(
         "SELECT groupname FROM radusergroup WHERE username = '{login}'"
     ))
@@ -85,7 +85,7 @@ async fn group_of(ura: &Ura, login: &str) -> Option<String> {
 }
 
 /// `consultacliente` for one contract: its `contratoStatusDisplay`.
-async fn status_display(ura: &Ura, contract: &str) -> String {
+pub(crate) async fn status_display(ura: &Ura, contract: &str) -> String {
     let r = ura.call("consultacliente", &[("contrato", contract)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.json["contratos"][0]["contratoStatusDisplay"]
@@ -95,7 +95,13 @@ async fn status_display(ura: &Ura, contract: &str) -> String {
 }
 
 /// The NAS reports a session through FreeRADIUS (Start or Stop).
-async fn account(radius: &FreeRadius, login: &str, session: &str, status: &str, ip: &str) {
+pub(crate) async fn account(
+    radius: &FreeRadius,
+    login: &str,
+    session: &str,
+    status: &str,
+    ip: &str,
+) {
     let r = radius
         .accounting(&session_attrs(login, session, status, ip))
         .await;
@@ -139,7 +145,7 @@ async fn pay(ura: &Ura, token: &str, invoice: i64) {
     assert_eq!(r.json["status"], "pago", "{}", r.body);
 }
 
-async fn assert_block_group_reply(radius: &FreeRadius, login: &str, password: &str) {
+pub(crate) async fn assert_block_group_reply(radius: &FreeRadius, login: &str, password: &str) {
     let r = radius.radtest(login, password, Auth::Pap).await;
     assert_accept(&r);
     assert_eq!(
@@ -151,7 +157,7 @@ async fn assert_block_group_reply(radius: &FreeRadius, login: &str, password: &s
     assert_eq!(r.get("Mikrotik-Rate-Limit"), None, "{}", r.output);
 }
 
-async fn assert_plan_reply(radius: &FreeRadius, login: &str, password: &str) {
+pub(crate) async fn assert_plan_reply(radius: &FreeRadius, login: &str, password: &str) {
     let r = radius.radtest(login, password, Auth::Pap).await;
     assert_accept(&r);
     assert_eq!(
@@ -163,36 +169,23 @@ async fn assert_plan_reply(radius: &FreeRadius, login: &str, password: &str) {
     assert_eq!(r.get("Mikrotik-Address-List"), None, "{}", r.output);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back() {
-    const TEST: &str = "the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back";
-    let Some(install) = install_or_skip(TEST) else {
-        return;
+/// The rule blocks at once, at any hour, any day, every half second: the notice is still
+/// sent, the step follows it in the same run.
+pub(crate) fn dunning_at_once(s: &mut Settings) {
+    s.cobranca = CobrancaSettings {
+        ativo: true,
+        aviso_antecedencia: 0,
+        horario: "00:00-24:00".into(),
+        dias_uteis: false,
+        intervalo: 0.5,
+        ..CobrancaSettings::default()
     };
-    // The rule blocks at once, at any hour, any day: the notice is still sent, the step
-    // follows it in the same run.
-    let ura = Ura::spawn(&install, |s| {
-        s.cobranca = CobrancaSettings {
-            ativo: true,
-            aviso_antecedencia: 0,
-            horario: "00:00-24:00".into(),
-            dias_uteis: false,
-            intervalo: 0.5,
-            ..CobrancaSettings::default()
-        };
-    })
-    .await;
-    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
-    let token = ura::store::admin_tokens::create(&ura.store, "operador")
-        .await
-        .expect("admin token");
-    let maria = password_of(&ura, "maria.silva").await;
-    let ana = password_of(&ura, "ana.costa").await;
+}
 
-    // NAS 1 is the simulator, holding the sessions it opens through FreeRADIUS for Maria
-    // (1001) and Ana (6001). Maria's demo session was written by the seeder, not by this
-    // NAS: it goes first. (Accounting-On would not close it on SQLite: the seeder writes
-    // text timestamps where FreeRADIUS writes and compares epoch integers.)
+/// NAS 1 becomes the simulator. Maria's demo session was written by the seeder, not by this
+/// NAS: it is closed. (Accounting-On would not close it on SQLite: the seeder writes text
+/// timestamps where FreeRADIUS writes and compares epoch integers.)
+pub(crate) async fn simulated_nas(ura: &Ura) -> NasSim {
     let sim = NasSim::start(
         "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         SECRET.as_bytes().to_vec(),
@@ -209,12 +202,110 @@ async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back(
          WHERE username = 'maria.silva' AND acctstoptime IS NULL",
     )
     .await;
-    let maria_first = session_id();
-    account(&radius, "maria.silva", &maria_first, "Start", "100.64.0.10").await;
-    sim.hold("maria.silva", &maria_first);
-    let ana_session = session_id();
-    account(&radius, "ana.costa", &ana_session, "Start", "100.64.0.30").await;
-    sim.hold("ana.costa", &ana_session);
+    sim
+}
+
+/// The NAS opens a session of `login` (reported through FreeRADIUS) and holds it; its id.
+pub(crate) async fn open_session(
+    radius: &FreeRadius,
+    sim: &NasSim,
+    login: &str,
+    ip: &str,
+) -> String {
+    let session = session_id();
+    account(radius, login, &session, "Start", ip).await;
+    sim.hold(login, &session);
+    session
+}
+
+/// 1001 owes an overdue invoice: the job suspends it, its session `first` is cut, and the
+/// equipment comes back into the block group on a new session, whose id this returns.
+pub(crate) async fn suspended_by_the_job(
+    ura: &Ura,
+    radius: &FreeRadius,
+    sim: &NasSim,
+    maria: &str,
+    first: &str,
+) -> String {
+    wait_until("the job to suspend 1001", JOB_DEADLINE, || async {
+        contract_status(ura, 1001).await == 4
+    })
+    .await;
+    assert_eq!(
+        group_of(ura, "maria.silva").await.as_deref(),
+        Some(BLOCK_GROUP)
+    );
+    wait_until("the Disconnect of 1001's session", JOB_DEADLINE, || async {
+        !disconnects(sim, "maria.silva").is_empty()
+    })
+    .await;
+    assert_disconnect(&disconnects(sim, "maria.silva")[0], "maria.silva", first);
+    assert_block_group_reply(radius, "maria.silva", maria).await;
+    account(radius, "maria.silva", first, "Stop", "100.64.0.10").await;
+    let second = open_session(radius, sim, "maria.silva", "100.64.0.11").await;
+    assert_eq!(status_display(ura, "1001").await, " Suspenso");
+    second
+}
+
+/// After a payment made at `paid_at` and recorded by `actor`: within 5 s the plan's group and
+/// reply, a Disconnect of the blocked session `second`, the IVR sees Ativo, one change back.
+pub(crate) async fn restored_by(
+    ura: &Ura,
+    radius: &FreeRadius,
+    sim: &NasSim,
+    maria: &str,
+    second: &str,
+    paid_at: Instant,
+    actor: &str,
+) {
+    let left = RESTORE_DEADLINE.saturating_sub(paid_at.elapsed());
+    wait_until("the Disconnect after the payment", left, || async {
+        disconnects(sim, "maria.silva").len() >= 2
+    })
+    .await;
+    assert_eq!(
+        group_of(ura, "maria.silva").await.as_deref(),
+        Some(PLAN_GROUP)
+    );
+    assert_eq!(contract_status(ura, 1001).await, 1);
+    let sent = disconnects(sim, "maria.silva");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_disconnect(&sent[1], "maria.silva", second);
+    assert_plan_reply(radius, "maria.silva", maria).await;
+    assert_eq!(status_display(ura, "1001").await, " Ativo");
+    let restored_in = paid_at.elapsed();
+    assert!(
+        restored_in <= RESTORE_DEADLINE,
+        "the line came back {restored_in:?} after the payment ({actor})"
+    );
+    let changes = ura
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
+             AND to_status = 1 AND reason = 'pagamento' AND actor = '{actor}'"
+        ))
+        .await;
+    assert_eq!(changes, 1, "given back by {actor}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back() {
+    const TEST: &str = "the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back";
+    let Some(install) = install_or_skip(TEST) else {
+        return;
+    };
+    let ura = Ura::spawn(&install, dunning_at_once).await;
+    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
+    let token = ura::store::admin_tokens::create(&ura.store, "operador")
+        .await
+        .expect("admin token");
+    let maria = password_of(&ura, "maria.silva").await;
+    let ana = password_of(&ura, "ana.costa").await;
+
+    // NAS 1 is the simulator, holding the sessions it opens through FreeRADIUS for Maria
+    // (1001) and Ana (6001).
+    let sim = simulated_nas(&ura).await;
+    let maria_first = open_session(&radius, &sim, "maria.silva", "100.64.0.10").await;
+    open_session(&radius, &sim, "ana.costa", "100.64.0.30").await;
 
     // 6001 is suspended by hand before it owes anything: the job never looks at it.
     let r = ura
@@ -276,16 +367,7 @@ async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back(
     // end and the new one's start.
     assert_block_group_reply(&radius, "maria.silva", &maria).await;
     account(&radius, "maria.silva", &maria_first, "Stop", "100.64.0.10").await;
-    let maria_second = session_id();
-    account(
-        &radius,
-        "maria.silva",
-        &maria_second,
-        "Start",
-        "100.64.0.11",
-    )
-    .await;
-    sim.hold("maria.silva", &maria_second);
+    let maria_second = open_session(&radius, &sim, "maria.silva", "100.64.0.11").await;
 
     // The customer pays: within 5 s, the plan's group, the plan's reply, a Disconnect of
     // the blocked session, and the IVR sees Ativo.
@@ -296,29 +378,16 @@ async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back(
         Some(PLAN_GROUP),
         "restored in the payment's transaction"
     );
-    assert_eq!(contract_status(&ura, 1001).await, 1);
-    let left = RESTORE_DEADLINE.saturating_sub(paid_at.elapsed());
-    wait_until("the Disconnect after the payment", left, || async {
-        disconnects(&sim, "maria.silva").len() >= 2
-    })
+    restored_by(
+        &ura,
+        &radius,
+        &sim,
+        &maria,
+        &maria_second,
+        paid_at,
+        "pagamento:admin:operador",
+    )
     .await;
-    let sent = disconnects(&sim, "maria.silva");
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    assert_disconnect(&sent[1], "maria.silva", &maria_second);
-    assert_plan_reply(&radius, "maria.silva", &maria).await;
-    assert_eq!(status_display(&ura, "1001").await, " Ativo");
-    let restored_in = paid_at.elapsed();
-    assert!(
-        restored_in <= RESTORE_DEADLINE,
-        "the line came back {restored_in:?} after the payment"
-    );
-    let changes = ura
-        .scalar_i64(
-            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
-             AND to_status = 1 AND reason = 'pagamento'",
-        )
-        .await;
-    assert_eq!(changes, 1, "given back for the payment");
 
     // 6001 was suspended by hand: its overdue invoice paid, it stays suspended, in the block
     // group, and no Disconnect follows the payment.
@@ -373,14 +442,7 @@ async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
         return;
     };
     let ura = Ura::spawn(&install, |s| {
-        s.cobranca = CobrancaSettings {
-            ativo: true,
-            aviso_antecedencia: 0,
-            horario: "00:00-24:00".into(),
-            dias_uteis: false,
-            intervalo: 0.5,
-            ..CobrancaSettings::default()
-        };
+        dunning_at_once(s);
         s.pix.webhook_segredo = Some(PIX_SECRET.into());
     })
     .await;
@@ -389,25 +451,8 @@ async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
         .await
         .expect("admin token");
     let maria = password_of(&ura, "maria.silva").await;
-    let sim = NasSim::start(
-        "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
-        SECRET.as_bytes().to_vec(),
-        Behavior::Normal,
-    )
-    .expect("NAS simulator");
-    ura.exec(&format!(
-        "UPDATE nas SET coa_port = {}, secret = '{SECRET}' WHERE id = 1",
-        sim.addr().port()
-    ))
-    .await;
-    ura.exec(
-        "UPDATE radacct SET acctstoptime = acctupdatetime \
-         WHERE username = 'maria.silva' AND acctstoptime IS NULL",
-    )
-    .await;
-    let first = session_id();
-    account(&radius, "maria.silva", &first, "Start", "100.64.0.10").await;
-    sim.hold("maria.silva", &first);
+    let sim = simulated_nas(&ura).await;
+    let first = open_session(&radius, &sim, "maria.silva", "100.64.0.10").await;
 
     // 1001 owes an invoice 30 days overdue, whose PIX txid the operator registered.
     let invoice = overdue_invoice(&ura, &token, 1001).await;
@@ -420,20 +465,7 @@ async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    wait_until("the job to suspend 1001", JOB_DEADLINE, || async {
-        contract_status(&ura, 1001).await == 4
-    })
-    .await;
-    wait_until("the Disconnect of 1001's session", JOB_DEADLINE, || async {
-        !disconnects(&sim, "maria.silva").is_empty()
-    })
-    .await;
-    assert_block_group_reply(&radius, "maria.silva", &maria).await;
-    account(&radius, "maria.silva", &first, "Stop", "100.64.0.10").await;
-    let second = session_id();
-    account(&radius, "maria.silva", &second, "Start", "100.64.0.11").await;
-    sim.hold("maria.silva", &second);
-    assert_eq!(status_display(&ura, "1001").await, " Suspenso");
+    let second = suspended_by_the_job(&ura, &radius, &sim, &maria, &first).await;
 
     // The PSP tells of the PIX: within 5 s the plan's group and reply, a Disconnect of the
     // blocked session, and the IVR sees Ativo.
@@ -441,33 +473,16 @@ async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
     let answer = pix_notice(&ura, "ATRASO1001PIX", "129.90").await;
     assert_eq!(answer["resultados"][0]["resultado"], "pago", "{answer}");
     assert_eq!(answer["resultados"][0]["fatura"], invoice, "{answer}");
-    let left = RESTORE_DEADLINE.saturating_sub(paid_at.elapsed());
-    wait_until("the Disconnect after the PIX", left, || async {
-        disconnects(&sim, "maria.silva").len() >= 2
-    })
+    restored_by(
+        &ura,
+        &radius,
+        &sim,
+        &maria,
+        &second,
+        paid_at,
+        "pagamento:pix",
+    )
     .await;
-    assert_eq!(
-        group_of(&ura, "maria.silva").await.as_deref(),
-        Some(PLAN_GROUP)
-    );
-    assert_eq!(contract_status(&ura, 1001).await, 1);
-    let sent = disconnects(&sim, "maria.silva");
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    assert_disconnect(&sent[1], "maria.silva", &second);
-    assert_plan_reply(&radius, "maria.silva", &maria).await;
-    assert_eq!(status_display(&ura, "1001").await, " Ativo");
-    let restored_in = paid_at.elapsed();
-    assert!(
-        restored_in <= RESTORE_DEADLINE,
-        "the line came back {restored_in:?} after the PIX"
-    );
-    let changes = ura
-        .scalar_i64(
-            "SELECT COUNT(*) FROM contract_status_changes WHERE contract_id = 1001 \
-             AND to_status = 1 AND reason = 'pagamento' AND actor = 'pagamento:pix'",
-        )
-        .await;
-    assert_eq!(changes, 1, "given back for the PIX");
     // The same notice again: nothing more.
     let answer = pix_notice(&ura, "ATRASO1001PIX", "129.90").await;
     assert_eq!(answer["resultados"][0]["resultado"], "repetida", "{answer}");
