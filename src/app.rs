@@ -322,8 +322,19 @@ pub async fn serve(
         let url = settings.database_url.clone();
         let stop = state.stop.clone();
         let live = state.painel.live.clone();
+        let credentials = store.credentials.clone();
         background.push(tokio::spawn(async move {
-            crate::store::painel::relay_notifications(&url, stop, || live.notify()).await
+            let channels = [
+                crate::store::painel::CHANNEL,
+                crate::store::app_credentials::CHANNEL,
+            ];
+            crate::store::listen::relay(&url, &channels, stop, |heard| {
+                credentials.heard(heard);
+                if crate::store::painel::wakes_streams(heard) {
+                    live.notify();
+                }
+            })
+            .await
         }));
     }
     // Live streams never end by themselves: they are told to as soon as the server begins to

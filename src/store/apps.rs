@@ -6,6 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::app_credentials::{Lookup, Row};
 use super::{Store, ts};
 
 #[derive(Debug, Clone)]
@@ -123,6 +124,7 @@ pub async fn create_limited(
     .execute(&mut **tx)
     .await?;
     tx.commit().await?;
+    store.credentials.changed();
     Ok(token)
 }
 
@@ -137,6 +139,7 @@ pub async fn rotate(store: &Store, name: &str) -> Result<String, AppError> {
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(name.into()));
     }
+    store.credentials.changed();
     Ok(token)
 }
 
@@ -154,6 +157,7 @@ pub async fn set_functions(
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(name.into()));
     }
+    store.credentials.changed();
     Ok(())
 }
 
@@ -166,6 +170,7 @@ pub async fn set_enabled(store: &Store, name: &str, enabled: bool) -> Result<(),
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(name.into()));
     }
+    store.credentials.changed();
     Ok(())
 }
 
@@ -179,9 +184,6 @@ pub async fn list(store: &Store) -> Result<Vec<AppRow>, sqlx::Error> {
 }
 
 /// The enabled app with this exact name whose token matches, compared in constant time.
-/// id, name, token hash, allowed functions, allowed networks.
-type AppAuthRow = (i64, String, String, Option<String>, Option<String>);
-
 pub async fn authenticate(
     store: &Store,
     name: &str,
@@ -189,6 +191,10 @@ pub async fn authenticate(
 ) -> Result<Option<App>, sqlx::Error> {
     const SQL: &str = "SELECT id, name, token_hash, allowed_functions, allowed_networks \
          FROM apps WHERE name = $1 AND enabled = 1";
+    let generation = match store.credentials.lookup(name) {
+        Lookup::Kept(row) => return Ok(check(row, name, token)),
+        Lookup::Read(generation) => generation,
+    };
     let local = store.local.as_ref().and_then(|local| {
         local.read(|conn| {
             let mut stmt = conn.prepare_cached(SQL)?;
@@ -198,7 +204,7 @@ pub async fn authenticate(
             rows.next().transpose()
         })
     });
-    let row: Option<AppAuthRow> = match local {
+    let row: Option<Row> = match local {
         Some(row) => row,
         None => {
             sqlx::query_as(SQL)
@@ -207,35 +213,39 @@ pub async fn authenticate(
                 .await?
         }
     };
-    let given = hash_token(token);
-    Ok(match row {
-        // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.
-        Some((id, stored_name, hash, functions, networks))
-            if stored_name == name && bool::from(given.as_bytes().ct_eq(hash.as_bytes())) =>
-        {
-            Some(App {
-                id,
-                name: stored_name,
-                allowed_functions: parse_functions(functions),
-                // Stored after checking; anything unreadable allows nothing rather than all.
-                allowed_networks: networks
-                    .as_deref()
-                    .map(|n| {
-                        n.split(',')
-                            .filter(|s| !s.trim().is_empty())
-                            .map(|s| {
-                                s.trim().parse().unwrap_or_else(|_| {
-                                    ipnet::IpNet::from(std::net::IpAddr::V6(
-                                        std::net::Ipv6Addr::UNSPECIFIED,
-                                    ))
-                                })
-                            })
-                            .collect()
+    Ok(row.and_then(|row| {
+        store.credentials.keep(name, &row, generation);
+        check(row, name, token)
+    }))
+}
+
+/// The app of `row` if its name is exactly `name` and its token is `token`.
+fn check(row: Row, name: &str, token: &str) -> Option<App> {
+    let (id, stored_name, hash, functions, networks) = row;
+    // SQLite's `=` is case-sensitive for TEXT, but check again: names must match exactly.
+    if stored_name != name || !bool::from(hash_token(token).as_bytes().ct_eq(hash.as_bytes())) {
+        return None;
+    }
+    Some(App {
+        id,
+        name: stored_name,
+        allowed_functions: parse_functions(functions),
+        // Stored after checking; anything unreadable allows nothing rather than all.
+        allowed_networks: networks
+            .as_deref()
+            .map(|n| {
+                n.split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| {
+                        s.trim().parse().unwrap_or_else(|_| {
+                            ipnet::IpNet::from(std::net::IpAddr::V6(
+                                std::net::Ipv6Addr::UNSPECIFIED,
+                            ))
+                        })
                     })
-                    .unwrap_or_default(),
+                    .collect()
             })
-        }
-        _ => None,
+            .unwrap_or_default(),
     })
 }
 
@@ -259,6 +269,7 @@ pub async fn set_networks(
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(name.into()));
     }
+    store.credentials.changed();
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 pub mod admin_hooks;
 pub mod admin_tokens;
 pub mod agents;
+pub mod app_credentials;
 pub mod apps;
 pub mod audit;
 pub mod bank_returns;
@@ -20,6 +21,7 @@ pub mod idempotency;
 pub mod import;
 pub mod invoice_events;
 pub mod invoices;
+pub mod listen;
 pub mod local_reads;
 pub mod maintenances;
 pub mod messages;
@@ -133,6 +135,8 @@ pub struct Store {
     writers: Arc<write::GroupCommit>,
     /// SQLite file: the hot reads run on the request's thread (see `local_reads`).
     pub local: Option<local_reads::LocalReads>,
+    /// PostgreSQL: the apps' credentials, kept while the server listens to their changes.
+    pub credentials: Arc<app_credentials::Credentials>,
 }
 
 /// How the pool is opened.
@@ -232,6 +236,7 @@ impl Store {
             },
             pool,
             backend,
+            credentials: Arc::default(),
         };
         store.ensure_link_key().await?;
         invoices::backfill_our_number_keys(&store).await?;

@@ -3,10 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
-
+use super::listen::Heard;
 use super::{Backend, Conn, Store, ts};
 use crate::domain::states::{ContractStatus, NotificationState, PromiseState};
 
@@ -402,46 +399,9 @@ pub enum Catalog {
     Sectors,
 }
 
-/// Relays PostgreSQL notifications of other processes to `wake` (this process's live
-/// streams), until `stop`. A lost connection is made again; the streams then look at the log.
-pub async fn relay_notifications(database_url: &str, stop: CancellationToken, wake: impl Fn()) {
-    loop {
-        let mut listener = match sqlx::postgres::PgListener::connect(database_url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!("painel: LISTEN indisponível: {e}");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
-                    () = stop.cancelled() => return,
-                }
-            }
-        };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!("painel: LISTEN falhou: {e}");
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
-                () = stop.cancelled() => return,
-            }
-        }
-        // Whatever was announced while not listening is found in the log.
-        wake();
-        loop {
-            tokio::select! {
-                received = listener.try_recv() => match received {
-                    Ok(Some(_)) => wake(),
-                    // Reconnected by sqlx: announcements may have been lost meanwhile.
-                    Ok(None) => wake(),
-                    Err(e) => {
-                        tracing::warn!("painel: conexão do LISTEN perdida: {e}");
-                        break;
-                    }
-                },
-                () = stop.cancelled() => return,
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            () = stop.cancelled() => return,
-        }
-    }
+/// Whether what the listening connection heard (`store::listen`) should wake this process's
+/// live streams: an event of another process, or listening again after a loss (whatever
+/// was announced meanwhile is found in the log).
+pub fn wakes_streams(heard: Heard<'_>) -> bool {
+    matches!(heard, Heard::Listening | Heard::Notice(CHANNEL))
 }

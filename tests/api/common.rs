@@ -328,10 +328,23 @@ impl TestApp {
 
     /// Runs SQL against the server's database (fixtures for scenarios the demo lacks).
     pub async fn exec(&self, sql: &str) {
+        let heard = self.store.credentials.generation();
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(self.store.pool())
             .await
             .expect("exec sql");
+        // On PostgreSQL the server keeps the apps' credentials while it listens to their
+        // changes: a change made by SQL applies once the server has heard of it.
+        if self.store.backend == ura::store::Backend::Postgres && sql.contains("apps") {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while self.store.credentials.generation() == heard {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the server never heard of the apps' change"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        }
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {

@@ -149,7 +149,13 @@ impl Server {
         assert!(!status.success());
     }
 
-    async fn call(&self, token: &str, app: &str, function: &str, params: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn call(
+        &self,
+        token: &str,
+        app: &str,
+        function: &str,
+        params: &[(&str, &str)],
+    ) -> Resp {
         let mut form: Vec<(&str, &str)> = vec![("app", app), ("token", token)];
         form.extend_from_slice(params);
         let client = reqwest::Client::builder()

@@ -431,3 +431,86 @@ async fn two_processes_one_database_thousand_tickets_distinct_protocols() {
     drop(b);
     db.drop_database().await;
 }
+
+/// The status `server` answers `consultacliente` with for `token`: at once on SQLite, where
+/// every request reads the apps; on PostgreSQL once the server has heard of the change (each
+/// server keeps the credentials while it listens to their changes), within a bound.
+async fn settles_to(server: &Server, postgres: bool, token: &str, status: u16) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = server
+            .call(token, APP, "consultacliente", &[("contrato", "1001")])
+            .await;
+        if r.status == status {
+            return;
+        }
+        assert!(
+            postgres && Instant::now() < deadline,
+            "{}: {} {}, expected {status}",
+            server.base,
+            r.status,
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_changed_by_the_command_line_is_seen_by_both_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = SharedDb::create(tmp.path()).await;
+    let postgres = db.pg.is_some();
+    let (a, b) = two_servers(tmp.path(), &db.url).await;
+    let cli = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(["--database".to_string(), db.url.clone()]);
+        all
+    };
+    let run_cli = |args: Vec<String>| {
+        let dir = tmp.path().to_path_buf();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = crate::process::run(&dir, &args).await;
+            assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+            out.stdout
+        }
+    };
+    // Both servers answer, and (on PostgreSQL) keep the app's credentials.
+    for server in [&a, &b] {
+        for _ in 0..3 {
+            settles_to(server, false, &db.token, 200).await;
+        }
+    }
+
+    run_cli(cli(&["app", "disable", APP])).await;
+    for server in [&a, &b] {
+        settles_to(server, postgres, &db.token, 403).await;
+    }
+    run_cli(cli(&["app", "enable", APP])).await;
+    for server in [&a, &b] {
+        settles_to(server, postgres, &db.token, 200).await;
+    }
+    let new_token = run_cli(cli(&["app", "rotate", APP]))
+        .await
+        .trim()
+        .to_string();
+    assert_ne!(new_token, db.token);
+    for server in [&a, &b] {
+        settles_to(server, postgres, &db.token, 403).await;
+        settles_to(server, postgres, &new_token, 200).await;
+    }
+    // Limited to other functions by hand, in SQL: the change is announced all the same.
+    let store = db.store().await;
+    sqlx::query("UPDATE apps SET allowed_functions = 'chamado' WHERE name = $1")
+        .bind(APP)
+        .execute(store.pool())
+        .await
+        .expect("update");
+    store.close().await;
+    for server in [&a, &b] {
+        settles_to(server, postgres, &new_token, 403).await;
+    }
+    drop(a);
+    drop(b);
+    db.drop_database().await;
+}
