@@ -27,6 +27,9 @@ pub async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
     if batch.is_empty() {
         return Ok(());
     }
+    if store.backend == super::Backend::Postgres {
+        return insert_postgres(store, batch).await;
+    }
     const COLUMNS: usize = 12;
     let mut sql = String::from(
         "INSERT INTO audit_log (at, app_id, app_name, route, method, http_status, ura_status, \
@@ -34,7 +37,6 @@ pub async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
     );
     // SQLite looks numbered parameters up by name, in time quadratic in their number (a
     // profile showed 12 % of a loaded server there); `?` is positional and free.
-    let sqlite = store.backend == super::Backend::Sqlite;
     for i in 0..batch.len() {
         if i > 0 {
             sql.push(',');
@@ -44,11 +46,7 @@ pub async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
             if c > 0 {
                 sql.push(',');
             }
-            if sqlite {
-                sql.push('?');
-            } else {
-                sql.push_str(&format!("${}", i * COLUMNS + c + 1));
-            }
+            sql.push('?');
         }
         sql.push(')');
     }
@@ -74,6 +72,45 @@ pub async fn insert(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
     // A writer of its own: on SQLite it queues behind the URA's writes like any other.
     let mut tx = store.write().await?;
     query.execute(&mut **tx).await?;
+    tx.commit().await
+}
+
+/// PostgreSQL: the batch as one JSON parameter of one statement, kept prepared. A statement
+/// of 12 parameters per entry was parsed and planned again for every batch, and under load
+/// took a quarter of the database's CPU.
+async fn insert_postgres(store: &Store, batch: &[Entry]) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO audit_log (at, app_id, app_name, route, method, http_status, \
+         ura_status, contract_id, document, protocol, latency_ms, remote_addr) \
+         SELECT at, app_id, app_name, route, method, http_status, ura_status, contract_id, \
+         document, protocol, latency_ms, remote_addr \
+         FROM json_to_recordset($1::json) AS e(at TEXT, app_id BIGINT, app_name TEXT, \
+         route TEXT, method TEXT, http_status INTEGER, ura_status INTEGER, contract_id BIGINT, \
+         document TEXT, protocol TEXT, latency_ms DOUBLE PRECISION, remote_addr TEXT)";
+    let rows: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": ts(e.at),
+                "app_id": e.app_id,
+                "app_name": e.app_name,
+                "route": e.route,
+                "method": e.method,
+                "http_status": e.http_status,
+                "ura_status": e.ura_status,
+                "contract_id": e.contract_id,
+                "document": e.document,
+                "protocol": e.protocol,
+                // JSON has no NaN; a latency is never one, but the column refuses null.
+                "latency_ms": if e.latency_ms.is_finite() { e.latency_ms } else { 0.0 },
+                "remote_addr": e.remote_addr,
+            })
+        })
+        .collect();
+    let mut tx = store.write().await?;
+    sqlx::query(SQL)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut **tx)
+        .await?;
     tx.commit().await
 }
 

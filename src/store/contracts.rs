@@ -168,8 +168,10 @@ pub struct Summary {
 }
 
 /// `$1`: the document or the contract id; `$2`: the local month, `YYYY-MM`; `$3`: the open
-/// invoice status (`InvoiceStatus::Open`). A macro, so
-/// that each query's text is one literal (`concat!`).
+/// invoice status (`InvoiceStatus::Open`). A macro, so that each query's text is one literal
+/// (`concat!`). SQLite's text; PostgreSQL's (`summary_select!(lateral)`) reads the open
+/// invoices once for their sum and count, and the first service through its index, where
+/// separate subqueries walked them again: the same rows, fewer pages per answer.
 macro_rules! summary_select {
     () => {
         "SELECT c.id, c.customer_id, cu.name AS customer_name, \
@@ -185,6 +187,22 @@ macro_rules! summary_select {
      LEFT JOIN pops p ON p.id = c.pop_id \
      LEFT JOIN internet_services s ON s.id = \
        (SELECT MIN(s1.id) FROM internet_services s1 WHERE s1.contract_id = c.id) \
+     LEFT JOIN plans pl ON pl.id = s.plan_id"
+    };
+    (lateral) => {
+        "SELECT c.id, c.customer_id, cu.name AS customer_name, \
+     cu.document, c.status, c.status_mode, c.pop_id, p.name AS pop_name, c.due_day, \
+     o.open_cents, o.open_count, \
+     (SELECT COUNT(*) FROM promises pr WHERE pr.contract_id = c.id AND pr.local_month = $2) \
+       AS promised, \
+     s.login AS login, pl.name AS plan_name \
+     FROM contracts c JOIN customers cu ON cu.id = c.customer_id \
+     LEFT JOIN pops p ON p.id = c.pop_id \
+     CROSS JOIN LATERAL (SELECT CAST(SUM(i.amount_cents) AS BIGINT) AS open_cents, \
+       COUNT(*) AS open_count FROM invoices i \
+       WHERE i.contract_id = c.id AND i.status = $3) o \
+     LEFT JOIN LATERAL (SELECT s1.login, s1.plan_id FROM internet_services s1 \
+       WHERE s1.contract_id = c.id ORDER BY s1.id LIMIT 1) s ON TRUE \
      LEFT JOIN plans pl ON pl.id = s.plan_id"
     };
 }
@@ -217,6 +235,10 @@ pub async fn summaries_by_document(
     month: &str,
 ) -> Result<Vec<Summary>, sqlx::Error> {
     let sql = concat!(summary_select!(), " WHERE cu.document = $1 ORDER BY c.id");
+    let postgres = concat!(
+        summary_select!(lateral),
+        " WHERE cu.document = $1 ORDER BY c.id"
+    );
     if let Some(found) = store.local.as_ref().and_then(|local| {
         local.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
@@ -229,12 +251,20 @@ pub async fn summaries_by_document(
     }) {
         return Ok(found);
     }
-    sqlx::query_as(sql)
+    sqlx::query_as(pick(store, sql, postgres))
         .bind(document)
         .bind(month)
         .bind(InvoiceStatus::Open)
         .fetch_all(&store.pool)
         .await
+}
+
+/// The query text of the store's backend.
+fn pick(store: &Store, sqlite: &'static str, postgres: &'static str) -> &'static str {
+    match store.backend {
+        super::Backend::Postgres => postgres,
+        super::Backend::Sqlite => sqlite,
+    }
 }
 
 /// One contract, by id.
@@ -244,6 +274,7 @@ pub async fn summary_by_id(
     month: &str,
 ) -> Result<Option<Summary>, sqlx::Error> {
     let sql = concat!(summary_select!(), " WHERE c.id = $1");
+    let postgres = concat!(summary_select!(lateral), " WHERE c.id = $1");
     if let Some(found) = store.local.as_ref().and_then(|local| {
         local.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
@@ -256,7 +287,7 @@ pub async fn summary_by_id(
     }) {
         return Ok(found);
     }
-    sqlx::query_as(sql)
+    sqlx::query_as(pick(store, sql, postgres))
         .bind(id)
         .bind(month)
         .bind(InvoiceStatus::Open)
