@@ -278,13 +278,15 @@ impl Store {
 
     /// How many write transactions a batch job (the dunning run) should keep going at once.
     /// SQLite: enough for each group commit to carry many (one fsync for all); they still
-    /// write one at a time. PostgreSQL: a quarter of the pool, so that the job leaves the
-    /// rest of the connections to the answers of the same process.
+    /// write one at a time. PostgreSQL: an eighth of the pool (2 of the default 16). The
+    /// database's CPU is shared with the URA's answers of every process, and each of the
+    /// job's transactions keeps a backend busy: with 4, the answers' p99 during a run
+    /// doubled (BENCHMARKS.md).
     pub fn write_concurrency(&self) -> usize {
         match self.backend {
             Backend::Sqlite => 16,
             Backend::Postgres => {
-                (self.pool.options().get_max_connections() as usize / 4).clamp(1, 8)
+                (self.pool.options().get_max_connections() as usize / 8).clamp(1, 8)
             }
         }
     }
