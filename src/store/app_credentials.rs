@@ -36,6 +36,13 @@ struct Inner {
     rows: HashMap<String, (Row, Instant)>,
 }
 
+impl Inner {
+    fn forget(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.rows.clear();
+    }
+}
+
 /// A look into the cache: the row, or the generation to keep a row read now under.
 pub enum Lookup {
     Kept(Row),
@@ -68,8 +75,7 @@ impl Credentials {
     /// Some app changed: everything kept is read again.
     pub fn changed(&self) {
         if let Ok(mut inner) = self.inner.lock() {
-            inner.generation = inner.generation.wrapping_add(1);
-            inner.rows.clear();
+            inner.forget();
         }
     }
 
@@ -83,9 +89,10 @@ impl Credentials {
         }
     }
 
+    /// Whatever was kept may have changed unheard while not listening.
     fn set_listening(&self, on: bool) {
-        self.changed();
         if let Ok(mut inner) = self.inner.lock() {
+            inner.forget();
             inner.listening = on;
         }
     }

@@ -407,9 +407,10 @@ async fn calls_while_away(app: &TestApp, what: &str) -> Vec<Duration> {
     times
 }
 
-/// The scenario shared by the two ways of losing the database.
-async fn database_away_then_back(mode: Mode) {
-    let Some(admin) = postgres_admin_url() else {
+/// The PostgreSQL server's admin URL; None, with the test reported skipped, on SQLite.
+fn postgres_or_skip() -> Option<String> {
+    let admin = postgres_admin_url();
+    if admin.is_none() {
         crate::skip::skip(
             "postgresql",
             "pgfault",
@@ -417,6 +418,13 @@ async fn database_away_then_back(mode: Mode) {
             "URA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./test",
             None,
         );
+    }
+    admin
+}
+
+/// The scenario shared by the two ways of losing the database.
+async fn database_away_then_back(mode: Mode) {
+    let Some(admin) = postgres_or_skip() else {
         return;
     };
     let what = match mode {
@@ -505,14 +513,7 @@ async fn partition_in_the_middle_of_a_burst_answers_promptly_and_leaves_no_parti
 /// at that moment, and those after, answer 503 promptly; whatever was acknowledged is stored
 /// whole, and nothing is stored in part.
 async fn away_in_the_middle_of_a_burst(mode: Mode) {
-    let Some(admin) = postgres_admin_url() else {
-        crate::skip::skip(
-            "postgresql",
-            "pgfault",
-            "needs PostgreSQL",
-            "URA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ./test",
-            None,
-        );
+    let Some(admin) = postgres_or_skip() else {
         return;
     };
     let what = match mode {
@@ -660,4 +661,68 @@ async fn away_in_the_middle_of_a_burst(mode: Mode) {
         slow, 0,
         "{what}: {slow} answer(s) 503 took {SANITY:?} or more (slowest {slowest_503:?}; target 1 s)"
     );
+}
+
+/// The connection that listens to the apps' changes is lost: while it is, no credential is
+/// kept, so a change made meanwhile applies at once; once it is back, changes are heard again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_changes_apply_while_the_listening_connection_is_lost_and_after() {
+    if postgres_or_skip().is_none() {
+        return;
+    }
+    let app = spawn().await;
+    let consulta = || app.call("consultacliente", &[("contrato", "1001")]);
+    let heard = || app.store.credentials.generation();
+    let listening = "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'";
+    // Until the server listens, nothing is kept: wait for it, then let it keep the app.
+    let deadline = Instant::now() + SANITY;
+    while app.scalar_i64(listening).await == 0 {
+        assert!(Instant::now() < deadline, "the server never listened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(consulta().await.status, 200);
+    assert_eq!(consulta().await.status, 200);
+
+    let before = heard();
+    let cut = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%') t",
+        )
+        .await;
+    assert_eq!(cut, 1, "one listening connection");
+    heard_at_least(&app, before + 1, "the loss was never noticed").await;
+    // Not listening (it tries again after a second): an answer now keeps nothing, so a
+    // change that no one announces to this server still applies to the next call.
+    assert_eq!(consulta().await.status, 200);
+    sqlx::query("UPDATE apps SET enabled = 0 WHERE name = $1")
+        .bind(APP)
+        .execute(app.store.pool())
+        .await
+        .expect("disable");
+    let r = consulta().await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(heard(), before + 1, "still not listening");
+
+    // Back: listening again (lost, then listening), the app kept again, and a change heard.
+    heard_at_least(&app, before + 2, "the server never listened again").await;
+    app.exec(&format!("UPDATE apps SET enabled = 1 WHERE name = '{APP}'"))
+        .await;
+    assert_eq!(consulta().await.status, 200);
+    assert_eq!(consulta().await.status, 200);
+    app.exec(&format!("UPDATE apps SET enabled = 0 WHERE name = '{APP}'"))
+        .await;
+    let r = consulta().await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    app.stop().await;
+}
+
+/// Waits (bounded) until the server has heard `at_least` changes of listening or of apps.
+async fn heard_at_least(app: &TestApp, at_least: u64, what: &str) {
+    let deadline = Instant::now() + SANITY;
+    while app.store.credentials.generation() < at_least {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

@@ -287,18 +287,33 @@ pub(crate) async fn restored_by(
     assert_eq!(changes, 1, "given back by {actor}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back() {
-    const TEST: &str = "the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back";
-    let Some(install) = install_or_skip(TEST) else {
-        return;
-    };
-    let ura = Ura::spawn(&install, dunning_at_once).await;
+/// Where each payment's test starts: a server with the dunning rule on (and `configure`'s
+/// settings), FreeRADIUS in front of it, an operator's admin token and Maria's password.
+/// None when FreeRADIUS is not installed (the test is reported skipped).
+pub(crate) async fn money_loop(
+    test: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<(Ura, FreeRadius, String, String)> {
+    let install = install_or_skip(test)?;
+    let ura = Ura::spawn(&install, |s| {
+        dunning_at_once(s);
+        configure(s);
+    })
+    .await;
     let radius = FreeRadius::start(&install, &ura.radius_target()).await;
     let token = ura::store::admin_tokens::create(&ura.store, "operador")
         .await
         .expect("admin token");
     let maria = password_of(&ura, "maria.silva").await;
+    Some((ura, radius, token, maria))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back() {
+    const TEST: &str = "the_job_blocks_an_overdue_contract_and_its_payment_gives_the_line_back";
+    let Some((ura, radius, token, maria)) = money_loop(TEST, |_| {}).await else {
+        return;
+    };
     let ana = password_of(&ura, "ana.costa").await;
 
     // NAS 1 is the simulator, holding the sessions it opens through FreeRADIUS for Maria
@@ -438,19 +453,11 @@ async fn pix_notice(ura: &Ura, txid: &str, valor: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pix_notice_paying_the_overdue_invoice_gives_the_line_back() {
     const TEST: &str = "a_pix_notice_paying_the_overdue_invoice_gives_the_line_back";
-    let Some(install) = install_or_skip(TEST) else {
+    let Some((ura, radius, token, maria)) =
+        money_loop(TEST, |s| s.pix.webhook_segredo = Some(PIX_SECRET.into())).await
+    else {
         return;
     };
-    let ura = Ura::spawn(&install, |s| {
-        dunning_at_once(s);
-        s.pix.webhook_segredo = Some(PIX_SECRET.into());
-    })
-    .await;
-    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
-    let token = ura::store::admin_tokens::create(&ura.store, "operador")
-        .await
-        .expect("admin token");
-    let maria = password_of(&ura, "maria.silva").await;
     let sim = simulated_nas(&ura).await;
     let first = open_session(&radius, &sim, "maria.silva", "100.64.0.10").await;
 

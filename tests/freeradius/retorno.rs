@@ -14,12 +14,9 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::cobranca::{
-    PLAN_GROUP, dunning_at_once, group_of, open_session, restored_by, simulated_nas,
+    PLAN_GROUP, group_of, money_loop, open_session, restored_by, simulated_nas,
     suspended_by_the_job,
 };
-use crate::radius::FreeRadius;
-use crate::ura::Ura;
-use crate::{install_or_skip, password_of};
 
 /// The liquidation of tests/fixtures/cnab/341_400.ret (Itaú CNAB 400): nosso número as the
 /// slip prints it.
@@ -29,15 +26,9 @@ const OUR_NUMBER: &str = "109/00034111-8";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_file_paying_the_overdue_invoice_gives_the_line_back() {
     const TEST: &str = "a_return_file_paying_the_overdue_invoice_gives_the_line_back";
-    let Some(install) = install_or_skip(TEST) else {
+    let Some((ura, radius, token, maria)) = money_loop(TEST, |_| {}).await else {
         return;
     };
-    let ura = Ura::spawn(&install, dunning_at_once).await;
-    let radius = FreeRadius::start(&install, &ura.radius_target()).await;
-    let token = ura::store::admin_tokens::create(&ura.store, "operador")
-        .await
-        .expect("admin token");
-    let maria = password_of(&ura, "maria.silva").await;
     let sim = simulated_nas(&ura).await;
     let first = open_session(&radius, &sim, "maria.silva", "100.64.0.10").await;
 
