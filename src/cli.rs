@@ -1333,6 +1333,13 @@ impl DunningTable {
                 "{} contrato(s), {} ação(ões) executada(s)",
                 tally.lines, tally.done
             );
+            if tally.queued > 0 {
+                eprintln!(
+                    "{} mensagem(ns) de aviso na fila de envio: o `ura serve` as envia em \
+                     segundo plano (fatura.reenviar)",
+                    tally.queued
+                );
+            }
         }
         match self.failed {
             Some(e) => Err(anyhow::anyhow!(

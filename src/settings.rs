@@ -495,6 +495,10 @@ pub struct InvoiceSettings {
     pub espera_inicial: f64,
     /// Tries of a message before it is given up (kept, marked failed).
     pub max_tentativas: u32,
+    /// Most messages a second the outbox's worker sends from its queue (a dunning run's
+    /// notices, retries): the mail server's or the SMS gateway's limit, and what leaves the
+    /// machine to the URA's answers meanwhile. 0: no limit.
+    pub envios_por_segundo: f64,
     /// Directory with edited message templates (`assunto.txt`, `corpo.txt`, `corpo.html`,
     /// `sms.txt`); absent: the built-in ones.
     pub templates: Option<PathBuf>,
@@ -603,6 +607,7 @@ impl Default for InvoiceSettings {
             reenviar: 15.0,
             espera_inicial: 30.0,
             max_tentativas: 10,
+            envios_por_segundo: 100.0,
             templates: None,
         }
     }

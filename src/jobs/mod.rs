@@ -42,6 +42,7 @@ impl Jobs {
         let housekeeping = self.clone();
         let expiry = self.expiry.clone();
         let outbox = self.outbox.clone();
+        let outbox_stop = stop.clone();
         let health = self.nas_health.clone();
         let mut loops = Vec::new();
         if self.dunning.rule.is_some() {
@@ -52,7 +53,10 @@ impl Jobs {
                     match dunning.run_each(false, |_| {}).await {
                         Ok(tally) => {
                             if tally.done > 0 {
-                                tracing::info!("cobrança: {} ação(ões) em {} contrato(s)", tally.done, tally.lines);
+                                tracing::info!(
+                                    mensagens_na_fila = tally.queued,
+                                    "cobrança: {} ação(ões) em {} contrato(s)", tally.done, tally.lines
+                                );
                             }
                         }
                         Err(e) => {
@@ -76,9 +80,9 @@ impl Jobs {
                 }
             }),
             every(self.outbox_every, stop.clone(), move || {
-                let outbox = outbox.clone();
+                let (outbox, stop) = (outbox.clone(), outbox_stop.clone());
                 async move {
-                    if let Err(e) = outbox.run_once().await {
+                    if let Err(e) = outbox.drain(&stop).await {
                         tracing::warn!(error = %e, "reenvio de mensagens falhou; nova tentativa no próximo ciclo");
                     }
                 }

@@ -52,6 +52,13 @@ impl Effects {
         }
     }
 
+    /// Whether a batch's effects may start now: false while the backlog is full. A batch
+    /// that would rather not wait (the dunning run's notices) leaves its work to a queue
+    /// of its own (the outbox) instead.
+    pub fn has_room(&self) -> bool {
+        self.tracker.len() < BACKLOG
+    }
+
     /// Waits for every effect under way (a command, before it exits).
     pub async fn settle(&self) {
         self.tracker.close();

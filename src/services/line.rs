@@ -12,10 +12,10 @@ use super::protocols;
 use crate::domain::states::{ContractStatus, StatusReason};
 use crate::network::nas::NasClient;
 use crate::notify::outbox::{self, Outbox};
-use crate::notify::templates::{Customer, Provider, Templates};
+use crate::notify::templates::{Customer, Message, Provider, Templates};
 use crate::observe::metrics::Metrics;
 use crate::settings::RadiusSettings;
-use crate::store::messages::{self, NewMessage};
+use crate::store::messages::{self, BatchMessage, NewMessage};
 use crate::store::protocols::Owner;
 use crate::store::{Conn, Store, contracts, dunning, radius};
 
@@ -140,6 +140,18 @@ impl LineControl {
         });
     }
 
+    /// The message of template `prefix` (`aviso`, `acesso_restabelecido`); None, logged, when
+    /// the provider's template does not render.
+    pub fn compose(&self, prefix: &str, context: &impl serde::Serialize) -> Option<Message> {
+        match self.templates.message(prefix, context) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::error!("template {prefix} inválido: {e}");
+                None
+            }
+        }
+    }
+
     /// Queues a message (template `prefix`: `aviso`, `acesso_restabelecido`) about a contract to its
     /// customer's e-mails and first mobile inside `tx`; returns the messages to deliver after
     /// the commit.
@@ -152,48 +164,25 @@ impl LineControl {
         protocol: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, sqlx::Error> {
-        let message = match self.templates.message(prefix, context) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!("template {prefix} inválido: {e}");
-                return Ok(Vec::new());
-            }
+        let Some(message) = self.compose(prefix, context) else {
+            return Ok(Vec::new());
         };
-        let emails = contracts::contacts(&self.store, customer_id, "email").await?;
+        let emails = contracts::contacts(&self.store, customer_id, "email")
+            .await?
+            .join(", ");
         let mobiles = contracts::contacts(&self.store, customer_id, "mobile").await?;
         let hold = outbox::hold(self.outbox.settings.tempo_max);
         let mut ids = Vec::new();
-        if !emails.is_empty() {
-            let recipients = emails.join(", ");
+        for m in addressed(contract_id, &message, &emails, &mobiles, protocol) {
             ids.push(
                 messages::insert_claimed(
                     tx,
                     NewMessage {
                         contract_id,
-                        channel: "email",
-                        recipient: &recipients,
-                        subject: Some(&message.subject),
-                        body: &message.text,
-                        body_html: None,
-                        invoice_ids: "",
-                        protocol,
-                        now,
-                        hold,
-                    },
-                )
-                .await?,
-            );
-        }
-        if let Some(mobile) = mobiles.first() {
-            ids.push(
-                messages::insert_claimed(
-                    tx,
-                    NewMessage {
-                        contract_id,
-                        channel: "sms",
-                        recipient: mobile,
-                        subject: None,
-                        body: &message.sms,
+                        channel: m.channel,
+                        recipient: m.recipient,
+                        subject: m.subject,
+                        body: m.body,
                         body_html: None,
                         invoice_ids: "",
                         protocol,
@@ -214,10 +203,8 @@ impl LineControl {
         }
         let outbox = self.outbox.clone();
         self.effects.spawn(async move {
-            for id in ids {
-                if let Err(e) = outbox.deliver(id).await {
-                    tracing::warn!(mensagem = id, "envio adiado para nova tentativa: {e}");
-                }
+            for (id, e) in outbox.deliver_many(&ids).await {
+                tracing::warn!(mensagem = id, "envio adiado para nova tentativa: {e}");
             }
         });
     }
@@ -238,4 +225,36 @@ impl LineControl {
             nome: name.to_string(),
         }
     }
+}
+
+/// A message to a customer: one e-mail to all their addresses, one SMS to their first mobile.
+pub fn addressed<'a>(
+    contract_id: i64,
+    message: &'a Message,
+    emails: &'a str,
+    mobiles: &'a [String],
+    protocol: &'a str,
+) -> Vec<BatchMessage<'a>> {
+    let mut out = Vec::new();
+    if !emails.is_empty() {
+        out.push(BatchMessage {
+            contract_id,
+            channel: "email",
+            recipient: emails,
+            subject: Some(&message.subject),
+            body: &message.text,
+            protocol,
+        });
+    }
+    if let Some(mobile) = mobiles.first() {
+        out.push(BatchMessage {
+            contract_id,
+            channel: "sms",
+            recipient: mobile,
+            subject: None,
+            body: &message.sms,
+            protocol,
+        });
+    }
+    out
 }

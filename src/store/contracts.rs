@@ -4,7 +4,7 @@ use crate::domain::states::{ContractStatus, InvoiceStatus};
 use crate::store::Conn;
 use chrono::NaiveDate;
 
-use super::Store;
+use super::{Backend, Store};
 
 /// A contract with its customer and POP.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -142,6 +142,25 @@ pub async fn contacts(
     .bind(customer_id)
     .bind(kind)
     .fetch_all(&store.pool)
+    .await
+}
+
+/// `contacts` of a batch of customers, e-mails and mobiles: (customer, kind, value), each
+/// customer's in their order.
+pub async fn contacts_of(
+    conn: &mut Conn,
+    backend: Backend,
+    customer_ids: &[i64],
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(super::over_json_rows!(
+        backend,
+        "SELECT customer_id, kind, value FROM customer_contacts \
+         WHERE customer_id IN (SELECT CAST(r.value->>'id' AS BIGINT) FROM",
+        ") AND kind IN ('email', 'mobile') AND TRIM(value) <> '' ORDER BY customer_id, id"
+    ))
+    .persistent(false)
+    .bind(super::json_ids(customer_ids))
+    .fetch_all(conn)
     .await
 }
 

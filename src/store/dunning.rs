@@ -113,6 +113,90 @@ pub async fn overdue(
     Ok((row.0, row.1.unwrap_or(0)))
 }
 
+/// `lock_status` for a batch of contracts, locked in id order on PostgreSQL (two batches
+/// that share contracts then never wait on each other in a cycle): each one's status.
+pub async fn lock_statuses(
+    conn: &mut Conn,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<Vec<(i64, ContractStatus)>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Postgres => super::over_json_rows!(
+            Backend::Postgres,
+            "SELECT id, status FROM contracts WHERE id IN (SELECT CAST(r.value->>'id' AS BIGINT) FROM",
+            ") ORDER BY id FOR UPDATE"
+        ),
+        Backend::Sqlite => super::over_json_rows!(
+            Backend::Sqlite,
+            "SELECT id, status FROM contracts WHERE id IN (SELECT CAST(r.value->>'id' AS BIGINT) FROM",
+            ") ORDER BY id"
+        ),
+    };
+    sqlx::query_as(sql)
+        .persistent(false)
+        .bind(super::json_ids(ids))
+        .fetch_all(conn)
+        .await
+}
+
+/// `overdue` for a batch of contracts: (contract, oldest due date, sum) of those that owe.
+pub async fn overdue_of(
+    conn: &mut Conn,
+    backend: Backend,
+    ids: &[i64],
+    today: NaiveDate,
+) -> Result<Vec<(i64, Option<String>, i64)>, sqlx::Error> {
+    let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(super::over_json_rows!(
+        backend,
+        "SELECT contract_id, MIN(due_on), CAST(SUM(amount_cents) AS BIGINT) FROM invoices \
+         WHERE contract_id IN (SELECT CAST(r.value->>'id' AS BIGINT) FROM",
+        ") AND status = $2 AND due_on < $3 GROUP BY contract_id"
+    ))
+    .persistent(false)
+    .bind(super::json_ids(ids))
+    .bind(InvoiceStatus::Open)
+    .bind(today.to_string())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, oldest, sum)| (id, oldest, sum.unwrap_or(0)))
+        .collect())
+}
+
+/// A step's notice of a batch.
+#[derive(serde::Serialize)]
+pub struct NewNotice<'a> {
+    pub contract_id: i64,
+    pub step: &'a str,
+    pub debt_due_on: &'a str,
+    pub protocol: &'a str,
+}
+
+/// `record_notice` for a batch: the contracts whose notice was recorded now (not before, by
+/// another process or an earlier run).
+pub async fn record_notices(
+    conn: &mut Conn,
+    backend: Backend,
+    notices: &[NewNotice<'_>],
+    sent_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    // `WHERE true`: SQLite would read `ON CONFLICT` as the join's `ON` without it.
+    sqlx::query_scalar(super::over_json_rows!(
+        backend,
+        "INSERT INTO dunning_notices (contract_id, step, debt_due_on, sent_on, protocol, created_at) \
+         SELECT CAST(r.value->>'contract_id' AS BIGINT), r.value->>'step', \
+         r.value->>'debt_due_on', $2, r.value->>'protocol', $3 FROM",
+        "WHERE true ON CONFLICT (contract_id, step, debt_due_on) DO NOTHING RETURNING contract_id"
+    ))
+    .bind(super::json_rows(&notices)?)
+    .bind(sent_on.to_string())
+    .bind(ts(now))
+    .fetch_all(conn)
+    .await
+}
+
 /// Moves the contract from `from` to `to` (set automatically, for `reason`); false when it
 /// was no longer in `from`.
 pub async fn set_status(

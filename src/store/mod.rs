@@ -4,6 +4,35 @@
 //! Timestamps are stored as fixed-width UTC text so that they compare as text on both, and
 //! flags as integers (the `Any` driver decodes no SQLite boolean).
 
+/// One statement over a batch of rows: the rows go as one JSON array of objects bound as
+/// `$1`, read as `r`, each field as `r.value->>'name'` (text; `CAST` for a number) on both
+/// backends. A batch of any size is then one statement. `$head` ends where the rows' source
+/// goes; `$tail` follows it. A statement that looks rows up by the batch's keys is planned
+/// each time (`persistent(false)`): PostgreSQL kept the plan it made while `messages` was
+/// nearly empty (a dunning run's start), a scan of the whole table, as the run filled it.
+macro_rules! over_json_rows {
+    ($backend:expr, $head:literal, $tail:literal) => {
+        match $backend {
+            $crate::store::Backend::Sqlite => concat!($head, " json_each($1) AS r ", $tail),
+            $crate::store::Backend::Postgres => {
+                concat!($head, " json_array_elements($1::json) AS r(value) ", $tail)
+            }
+        }
+    };
+}
+pub(crate) use over_json_rows;
+
+/// A batch's rows as the JSON parameter of `over_json_rows!`.
+pub(crate) fn json_rows(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// A batch of ids as `over_json_rows!` rows (`[{"id": 1}, ...]`).
+pub(crate) fn json_ids(ids: &[i64]) -> String {
+    let rows: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id}}}")).collect();
+    format!("[{}]", rows.join(","))
+}
+
 pub mod admin_hooks;
 pub mod admin_tokens;
 pub mod agents;
@@ -110,6 +139,11 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// A transaction PostgreSQL undid to break a cycle of locks (40P01): trying it again is safe.
+pub fn is_deadlock(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
 }
 
 /// A write refused by a unique index or primary key.

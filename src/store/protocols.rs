@@ -9,7 +9,7 @@
 use crate::store::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::ts;
+use super::{Backend, ts};
 use crate::domain::protocol;
 
 /// Who a protocol belongs to and what created it.
@@ -63,8 +63,16 @@ pub async fn allocate(
 }
 
 /// The day's next number.
+fn backend_of(conn: &Conn) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
 async fn next_seq(conn: &mut Conn, day: &str) -> Result<i64, sqlx::Error> {
-    if !conn.backend_name().eq_ignore_ascii_case("postgresql") {
+    if backend_of(conn) == Backend::Sqlite {
         return sqlx::query_scalar(
             "INSERT INTO protocol_counters (day, last) VALUES ($1, 1) \
              ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
@@ -106,4 +114,109 @@ async fn next_seq(conn: &mut Conn, day: &str) -> Result<i64, sqlx::Error> {
             return Ok(drawn - base);
         }
     }
+}
+
+/// A new protocol for each of `owners` (contract, customer), all of one origin, recorded in
+/// two statements whatever their number: a batch (the dunning run's notices) inside the
+/// caller's write transaction. The numbers follow the owners' order.
+pub async fn allocate_many(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    owners: &[(i64, i64)],
+    origin: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let Ok(n) = i64::try_from(owners.len()) else {
+        return Err(sqlx::Error::Protocol(
+            "lote de protocolos grande demais".into(),
+        ));
+    };
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let day = protocol::day_key(today);
+    let backend = backend_of(conn);
+    let seqs: Vec<i64> = match backend {
+        Backend::Sqlite => {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO protocol_counters (day, last) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + $2 RETURNING last",
+            )
+            .bind(&day)
+            .bind(n)
+            .fetch_one(&mut *conn)
+            .await?;
+            (last - n + 1..=last).collect()
+        }
+        Backend::Postgres => {
+            // The first settles the day's base when it is the day's first protocol.
+            let first = next_seq(conn, &day).await?;
+            let mut rest: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval('protocol_seq') - base FROM protocol_days \
+                 CROSS JOIN generate_series(1, $2) WHERE day = $1",
+            )
+            .bind(&day)
+            .bind(n - 1)
+            .fetch_all(&mut *conn)
+            .await?;
+            rest.sort_unstable();
+            std::iter::once(first).chain(rest).collect()
+        }
+    };
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        protocol: &'a str,
+        contract_id: i64,
+        customer_id: i64,
+    }
+    let numbers: Vec<String> = seqs
+        .iter()
+        .map(|&seq| protocol::format(today, seq))
+        .collect();
+    let rows: Vec<Row> = numbers
+        .iter()
+        .zip(owners)
+        .map(|(protocol, &(contract_id, customer_id))| Row {
+            protocol,
+            contract_id,
+            customer_id,
+        })
+        .collect();
+    sqlx::query(super::over_json_rows!(
+        backend,
+        "INSERT INTO protocols (protocol, contract_id, customer_id, day, origin, created_at) \
+         SELECT r.value->>'protocol', CAST(r.value->>'contract_id' AS BIGINT), \
+         CAST(r.value->>'customer_id' AS BIGINT), $2, $3, $4 FROM",
+        ""
+    ))
+    .bind(super::json_rows(&rows)?)
+    .bind(&day)
+    .bind(origin)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(numbers)
+}
+
+/// Removes protocols allocated in the caller's transaction that turned out not to be needed
+/// (a batch's notice another process had sent).
+pub async fn discard(conn: &mut Conn, protocols: &[String]) -> Result<(), sqlx::Error> {
+    if protocols.is_empty() {
+        return Ok(());
+    }
+    let backend = backend_of(conn);
+    let rows: Vec<serde_json::Value> = protocols
+        .iter()
+        .map(|p| serde_json::json!({ "protocol": p }))
+        .collect();
+    sqlx::query(super::over_json_rows!(
+        backend,
+        "DELETE FROM protocols WHERE protocol IN (SELECT r.value->>'protocol' FROM",
+        ")"
+    ))
+    .persistent(false)
+    .bind(super::json_rows(&rows)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

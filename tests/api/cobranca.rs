@@ -1076,3 +1076,218 @@ async fn the_cli_simulation_prints_the_table_and_changes_nothing() {
     assert!(out.stderr.contains("cobranca.ativo"), "{}", out.stderr);
     app.stop().await;
 }
+
+/// More overdue contracts than one transaction's batch of notices, and two runs at once (the
+/// admin API and the command line): each contract gets one notice, with a protocol of its
+/// own and its messages (all of the customer's e-mails in one, the first mobile), and no
+/// protocol is left behind by the run that found the notice already sent.
+#[tokio::test]
+async fn notices_go_out_once_each_across_batches_and_two_runs_at_once() {
+    let app = spawn_with(rule_on(|c| c.aviso_antecedencia = 5)).await;
+    let admin = Admin::new(&app).await;
+    let mut debtors = Vec::new();
+    for n in 0..230 {
+        let reais = 100.0 + f64::from(n);
+        debtors.push(debtor(&admin, 700 + n, &[(30, reais)], json!({}), json!({})).await);
+    }
+    // One customer with a second e-mail (and a blank one), one with no contact at all.
+    let two_emails = &debtors[7];
+    let silent = &debtors[150];
+    app.exec(&format!(
+        "INSERT INTO customer_contacts (customer_id, kind, value) \
+         SELECT customer_id, 'email', 'segundo@exemplo.com.br' FROM contracts WHERE id = {0}; \
+         INSERT INTO customer_contacts (customer_id, kind, value) \
+         SELECT customer_id, 'email', '  ' FROM contracts WHERE id = {0}; \
+         DELETE FROM customer_contacts WHERE customer_id = \
+         (SELECT customer_id FROM contracts WHERE id = {1})",
+        two_emails.contract, silent.contract
+    ))
+    .await;
+    std::fs::write(
+        app.dir.path().join("ura.toml"),
+        "[cobranca]\nativo = true\naviso_antecedencia = 5\nhorario = \"00:00-24:00\"\n\
+         dias_uteis = false\ndias_bloqueio = 10\n",
+    )
+    .unwrap();
+    let url = app.settings.database_url.clone();
+    let args = ["cobranca", "executar", "--database", url.as_str()];
+    let cli = crate::process::run(app.dir.path(), &args);
+    let (lines, out) = tokio::join!(admin.run(false), cli);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+
+    let mut protocols = std::collections::HashSet::new();
+    for (i, d) in debtors.iter().enumerate() {
+        let notices: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT step, debt_due_on, protocol FROM dunning_notices WHERE contract_id = $1",
+        )
+        .bind(d.contract)
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(notices.len(), 1, "contract {}: {notices:?}", d.contract);
+        let (step, due, protocol) = &notices[0];
+        assert_eq!(
+            (step.as_str(), due.as_str()),
+            ("bloqueio", d.first_due.as_str())
+        );
+        assert!(
+            protocols.insert(protocol.clone()),
+            "protocol {protocol} twice"
+        );
+        let owners = app
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM protocols WHERE contract_id = {} AND origin = 'cobranca_aviso'",
+                d.contract
+            ))
+            .await;
+        assert_eq!(
+            owners, 1,
+            "contract {}: protocols of its notices",
+            d.contract
+        );
+        assert_protocol_today(&app, &json!(protocol));
+        // The report that sent it says so, with the same protocol; the other did not send it.
+        let reported = lines_of(&lines, d.contract);
+        let by_api = reported.iter().any(|l| l["executada"] == json!(true));
+        if by_api {
+            assert_eq!(reported[0]["protocolo"], json!(protocol), "{reported:?}");
+        }
+        let by_cli = out.stdout.lines().any(|l| {
+            l.split_whitespace().next() == Some(d.contract.to_string().as_str())
+                && l.trim_end().ends_with(protocol.as_str())
+        });
+        assert!(
+            by_api != by_cli,
+            "contract {}: api {by_api}, cli {by_cli}",
+            d.contract
+        );
+
+        let sent: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT channel, recipient, body, protocol FROM messages WHERE contract_id = $1 ORDER BY id",
+        )
+        .bind(d.contract)
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+        if d.contract == silent.contract {
+            assert!(sent.is_empty(), "{sent:?}");
+            continue;
+        }
+        let email = if d.contract == two_emails.contract {
+            format!("{}, segundo@exemplo.com.br", d.email)
+        } else {
+            d.email.clone()
+        };
+        assert_eq!(sent.len(), 2, "contract {}: {sent:?}", d.contract);
+        assert_eq!((sent[0].0.as_str(), &sent[0].1), ("email", &email));
+        assert_eq!((sent[1].0.as_str(), &sent[1].1), ("sms", &d.mobile));
+        for (_, _, body, p) in &sent {
+            assert_eq!(p.as_deref(), Some(protocol.as_str()));
+            assert!(body.contains(&format!("contrato {}", d.contract)), "{body}");
+            assert!(body.contains(protocol.as_str()), "{body}");
+        }
+        let reais = format!("R$ {},00", 100 + i);
+        assert!(sent[1].2.contains(&reais), "{reais}: {}", sent[1].2);
+        assert!(sent[0].2.contains(&d.name), "{}", sent[0].2);
+    }
+    // Nothing else was left: no protocol of a notice without its notice.
+    let orphans = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM protocols p WHERE origin = 'cobranca_aviso' AND NOT EXISTS \
+             (SELECT 1 FROM dunning_notices n WHERE n.protocol = p.protocol)",
+        )
+        .await;
+    assert_eq!(orphans, 0);
+    // The next run has nothing to send.
+    let before = snapshot(&app).await;
+    admin.run(false).await;
+    assert_eq!(snapshot(&app).await, before);
+    app.stop().await;
+}
+
+/// A run over more debtors than it delivers to itself, while the mail server is silent: the
+/// run records every notice without waiting for it, leaves the messages past its own
+/// deliveries queued, and the outbox's worker sends those; every e-mail reaches the server
+/// exactly once.
+#[tokio::test]
+async fn a_run_does_not_wait_for_the_mail_server_and_the_outbox_sends_the_rest() {
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let received = mails.clone();
+    let peer = tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let (mut gate, mails) = (gate.clone(), received.clone());
+            tokio::spawn(async move {
+                // Silent until the test opens the gate, then a plain SMTP server.
+                if gate.wait_for(|open| *open).await.is_ok() {
+                    let _ = crate::fatura::smtp_session(sock, mails).await;
+                }
+            });
+        }
+    });
+    let app = spawn_with(move |s| {
+        rule_on(|c| c.aviso_antecedencia = 5)(s);
+        s.smtp.url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.fatura.tempo_max = 60.0;
+        s.fatura.reenviar = 0.2;
+    })
+    .await;
+    let admin = Admin::new(&app).await;
+    let mut debtors = Vec::new();
+    for n in 0..450 {
+        debtors.push(debtor(&admin, 1000 + n, &[(20, 50.0)], json!({}), json!({})).await);
+    }
+    let first = debtors[0].contract;
+
+    let lines = tokio::time::timeout(std::time::Duration::from_secs(60), admin.run(false))
+        .await
+        .expect("the run waits for no mail server");
+    for d in &debtors {
+        let mine = lines_of(&lines, d.contract);
+        assert_eq!(mine.len(), 1, "{mine:?}");
+        assert_eq!(mine[0]["executada"], json!(true), "{mine:?}");
+        assert_protocol_today(&app, &mine[0]["protocolo"]);
+    }
+    let count = |status: &str| {
+        format!(
+            "SELECT COUNT(*) FROM messages WHERE contract_id >= {first} AND status = '{status}'"
+        )
+    };
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM messages WHERE contract_id >= {first}"
+        ))
+        .await,
+        900
+    );
+    let queued = app.scalar_i64(&count("queued")).await;
+    assert!(
+        queued > 0,
+        "every message was held for a delivery of the run's own"
+    );
+
+    open.send_replace(true);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while app.scalar_i64(&count("sent")).await < 900 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all sent: {} queued, {} sending, {} failed",
+            app.scalar_i64(&count("queued")).await,
+            app.scalar_i64(&count("sending")).await,
+            app.scalar_i64(&count("failed")).await,
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mails = mails.lock().unwrap().clone();
+    for d in &debtors {
+        let to_them = mails
+            .iter()
+            .filter(|m| m.rcpt.iter().any(|r| r.contains(&d.email)))
+            .count();
+        assert_eq!(to_them, 1, "{}: {to_them} e-mails", d.email);
+    }
+    peer.abort();
+    app.stop().await;
+}

@@ -2,8 +2,13 @@
 //! provider's rule (`domain::dunning`): a notice goes out before each step (through the
 //! outbox, with its protocol, recorded on the contract), then the step (reduced speed,
 //! suspension) is applied with its FreeRADIUS rows, protocol and history, each contract in a
-//! transaction of its own. A run killed in the middle leaves every contract either changed
-//! with its rows or untouched, and the next run finishes the work. `simulate` changes nothing.
+//! transaction of its own. The notices of a page go out in batches, a transaction per batch
+//! and a statement per table (a provider's first run sends one to every debtor at once);
+//! each contract is still locked and checked again inside it. A run killed in the middle
+//! leaves every contract either changed with its rows or untouched, and the next run
+//! finishes the work. `simulate` changes nothing.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -15,13 +20,20 @@ use super::line::{Change, LineControl};
 use crate::domain::dunning::{self, Action, Decision, Facts, Rule, Step};
 use crate::domain::money;
 use crate::domain::states::{ContractStatus, StatusReason};
-use crate::notify::templates::NoticeContext;
 use crate::store::dunning::{self as rows, Candidate};
-use crate::store::protocols::Owner;
 use crate::store::{Backend, WriteTx};
+
+mod notices;
 
 /// Contracts read per query.
 const PAGE: i64 = 1000;
+
+/// A contract of a page with what the rule decided for it.
+struct Decided {
+    candidate: Candidate,
+    facts: Facts,
+    decision: Decision,
+}
 
 /// The answer of a run: whether it only simulated, and what it did to each contract.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -56,6 +68,9 @@ pub struct Line {
 pub struct Tally {
     pub lines: usize,
     pub done: usize,
+    /// Notices' messages left queued for the outbox's worker (the backlog of deliveries was
+    /// full): `ura serve` sends them.
+    pub queued: usize,
 }
 
 #[derive(Clone)]
@@ -93,12 +108,37 @@ impl Dunning {
         // side. The report keeps the contracts' order.
         let workers = self.line.store.write_concurrency();
         let mut after = 0;
+        let mut to_deliver = notices::DELIVERED_BY_THE_RUN;
         loop {
             let page = rows::candidates(&self.line.store, today, now, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.contract_id;
+            let page: Vec<Decided> = page
+                .into_iter()
+                .map(|candidate| {
+                    let facts = facts(&candidate);
+                    let decision = dunning::decide(rule, &facts, local);
+                    Decided {
+                        candidate,
+                        facts,
+                        decision,
+                    }
+                })
+                .collect();
+            let mut noticed = if simulate {
+                HashMap::new()
+            } else {
+                let (noticed, queued) = self
+                    .notify_page(rule, &page, (now, today), &mut to_deliver)
+                    .await?;
+                tally.queued += queued;
+                noticed
+            };
             let mut lines = stream::iter(page)
-                .map(|candidate| self.consider(rule, candidate, simulate, now, local))
+                .map(|decided| {
+                    let notice = noticed.remove(&decided.candidate.contract_id);
+                    self.consider(rule, decided, notice, simulate, now, local)
+                })
                 .buffered(workers);
             while let Some(lines) = lines.next().await {
                 for line in lines? {
@@ -111,22 +151,27 @@ impl Dunning {
         Ok(tally)
     }
 
-    /// Decides and acts on one contract: the report's lines about it.
+    /// Acts on one contract as decided: the report's lines about it. `notice`: the protocol
+    /// of the notice the page's batch sent it.
     async fn consider(
         &self,
         rule: &Rule,
-        candidate: Candidate,
+        decided: Decided,
+        notice: Option<String>,
         simulate: bool,
         now: DateTime<Utc>,
         local: NaiveDateTime,
     ) -> Result<Vec<Line>, sqlx::Error> {
+        let Decided {
+            candidate,
+            mut facts,
+            decision,
+        } = decided;
         let candidate = &candidate;
         let today = local.date();
         let mut lines = Vec::new();
-        let mut facts = facts(candidate);
-        let decision = dunning::decide(rule, &facts, local);
         let Some(line) = self
-            .act(rule, candidate, &decision, simulate, now, today)
+            .act(rule, candidate, &decision, notice, simulate, now, today)
             .await?
         else {
             return Ok(lines);
@@ -147,7 +192,7 @@ impl Dunning {
             let next = dunning::decide(rule, &facts, local);
             if matches!(next.action, Action::Apply(_))
                 && let Some(line) = self
-                    .act(rule, candidate, &next, simulate, now, today)
+                    .act(rule, candidate, &next, None, simulate, now, today)
                     .await?
             {
                 lines.push(line);
@@ -156,11 +201,13 @@ impl Dunning {
         Ok(lines)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn act(
         &self,
         rule: &Rule,
         c: &Candidate,
         decision: &Decision,
+        notice: Option<String>,
         simulate: bool,
         now: DateTime<Utc>,
         today: NaiveDate,
@@ -181,14 +228,9 @@ impl Dunning {
                 .then(|| line(format!("nenhuma: {}", why.label()), false, None))),
             Action::Notify(step) => {
                 let label = format!("aviso de {}", step_label(*step));
-                if simulate {
-                    return Ok(Some(line(label, false, None)));
-                }
-                // A run over a whole provider adds no more deliveries than are being made.
-                self.line.effects.pace().await;
-                let protocol = self.notify(rule, c, *step, now, today).await?;
-                let done = protocol.is_some();
-                Ok(Some(line(label, done, protocol)))
+                // Sent (or not) by the page's batch.
+                let done = notice.is_some();
+                Ok(Some(line(label, done, notice)))
             }
             Action::Apply(step) => {
                 let label = step_label(*step).to_string();
@@ -201,82 +243,6 @@ impl Dunning {
                 Ok(Some(line(label, done, protocol)))
             }
         }
-    }
-
-    /// Sends the notice of a step: protocol, messages and the notice's record in one
-    /// transaction; delivered after the commit. None when nothing was left to notify.
-    async fn notify(
-        &self,
-        rule: &Rule,
-        c: &Candidate,
-        step: Step,
-        now: DateTime<Utc>,
-        today: NaiveDate,
-    ) -> Result<Option<String>, sqlx::Error> {
-        let mut tx = self.line.store.write().await?;
-        let Some((oldest, overdue)) =
-            still_owed(&mut tx, self.line.store.backend, rule, c, today).await?
-        else {
-            return Ok(None);
-        };
-        let opened = super::protocols::open(
-            &mut tx,
-            now,
-            today,
-            Owner {
-                contract_id: Some(c.contract_id),
-                customer_id: c.customer_id,
-                origin: "cobranca_aviso",
-            },
-            None,
-            None,
-        )
-        .await?;
-        if !rows::record_notice(
-            &mut tx,
-            c.contract_id,
-            step.as_str(),
-            &oldest,
-            today,
-            &opened.protocol,
-            now,
-        )
-        .await?
-        {
-            // Another process sent it: this transaction goes, protocol and all.
-            return Ok(None);
-        }
-        let context = NoticeContext {
-            provedor: self.line.provider(),
-            cliente: LineControl::customer(&c.customer_name),
-            contrato: c.contract_id,
-            etapa: step_label(step).to_string(),
-            valor: money::brl(overdue),
-            vencimento: br_date(&oldest),
-            data_prevista: first_day(rule, c, step, &oldest, today),
-            protocolo: opened.protocol.clone(),
-        };
-        let messages = self
-            .line
-            .queue_message(
-                &mut tx,
-                (c.contract_id, c.customer_id),
-                "aviso",
-                &context,
-                &opened.protocol,
-                now,
-            )
-            .await?;
-        tx.commit().await?;
-        tracing::info!(
-            contrato = c.contract_id,
-            etapa = step.as_str(),
-            protocolo = %opened.protocol,
-            mensagens = messages.len(),
-            "aviso de cobrança registrado"
-        );
-        self.line.deliver(messages);
-        Ok(Some(opened.protocol))
     }
 
     /// Applies a step: status, FreeRADIUS rows, protocol and history in one transaction;
