@@ -50,29 +50,15 @@ pub struct Outbox {
 impl Outbox {
     /// Makes one attempt at a claimed message and records its outcome.
     pub async fn deliver(&self, id: i64) -> Result<(), String> {
-        let row = messages::by_id(&self.store, id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(row) = row else {
-            return Err("mensagem inexistente".into());
-        };
-        let budget = std::time::Duration::from_secs_f64(self.settings.tempo_max.clamp(0.1, 600.0));
-        let outcome = match tokio::time::timeout(budget, self.attempt(&row)).await {
-            Ok(result) => result,
-            Err(_) => Err("tempo esgotado".to_string()),
-        };
-        if let Err(e) = self
-            .record(&row, outcome.as_ref().map(|_| ()).map_err(String::as_str))
-            .await
-        {
-            tracing::error!(error = %e, mensagem = row.id, "não foi possível registrar o resultado do envio");
+        match self.deliver_many(&[id]).await.pop() {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
         }
-        outcome
     }
 
-    /// `deliver` for the messages of one event (a notice's e-mail and SMS), claimed by the
-    /// caller: one after the other as before, read in one query and their outcomes recorded
-    /// in one transaction. The ids not delivered, with why.
+    /// Makes one attempt at each of the claimed messages, one after the other, each within
+    /// `fatura.tempo_max`; reads them in one query and records their outcomes in one
+    /// transaction. The ids not delivered, with why.
     pub async fn deliver_many(&self, ids: &[i64]) -> Vec<(i64, String)> {
         let rows = match messages::by_ids(&self.store, ids).await {
             Ok(rows) => rows,
@@ -168,17 +154,6 @@ impl Outbox {
         Ok(out)
     }
 
-    async fn record(&self, row: &Message, outcome: Result<(), &str>) -> Result<(), sqlx::Error> {
-        let now = Utc::now();
-        match outcome {
-            Ok(()) => messages::mark_sent(&self.store, row.id, now).await,
-            Err(error) => {
-                let (give_up, next) = self.after_failure(row, error, now);
-                messages::mark_failed(&self.store, row.id, error, give_up, next).await
-            }
-        }
-    }
-
     /// After a failed attempt: whether the message is abandoned, and when it is tried next.
     fn after_failure(
         &self,
@@ -270,7 +245,9 @@ impl Outbox {
             tracing::warn!(mensagem = id, "nova tentativa de envio falhou: {e}");
         }
         let sent = claimed.len() - failed.len();
-        tracing::info!("{sent} mensagem(ns) enviada(s) pela fila");
+        if sent > 0 {
+            tracing::info!("{sent} mensagem(ns) enviada(s) pela fila");
+        }
         Ok(sent)
     }
 }

@@ -15,7 +15,7 @@ use crate::notify::outbox::{self, Outbox};
 use crate::notify::templates::{Customer, Message, Provider, Templates};
 use crate::observe::metrics::Metrics;
 use crate::settings::RadiusSettings;
-use crate::store::messages::{self, BatchMessage, NewMessage};
+use crate::store::messages::{self, BatchMessage};
 use crate::store::protocols::Owner;
 use crate::store::{Conn, Store, contracts, dunning, radius};
 
@@ -172,28 +172,9 @@ impl LineControl {
             .join(", ");
         let mobiles = contracts::contacts(&self.store, customer_id, "mobile").await?;
         let hold = outbox::hold(self.outbox.settings.tempo_max);
-        let mut ids = Vec::new();
-        for m in addressed(contract_id, &message, &emails, &mobiles, protocol) {
-            ids.push(
-                messages::insert_claimed(
-                    tx,
-                    NewMessage {
-                        contract_id,
-                        channel: m.channel,
-                        recipient: m.recipient,
-                        subject: m.subject,
-                        body: m.body,
-                        body_html: None,
-                        invoice_ids: "",
-                        protocol,
-                        now,
-                        hold,
-                    },
-                )
-                .await?,
-            );
-        }
-        Ok(ids)
+        let batch = addressed(contract_id, &message, &emails, &mobiles, protocol);
+        let queued = messages::insert_many(tx, self.store.backend, &batch, now, Some(hold)).await?;
+        Ok(queued.into_iter().map(|(_, id)| id).collect())
     }
 
     /// Delivers queued messages off the caller's path; a failure stays queued for the worker.

@@ -43,7 +43,7 @@ pub async fn insert_claimed(conn: &mut Conn, m: NewMessage<'_>) -> Result<i64, s
     .await
 }
 
-/// A message of a batch (`insert_many`): no HTML body, no invoices.
+/// A message of `insert_many`: no HTML body, no invoices.
 #[derive(serde::Serialize)]
 pub struct BatchMessage<'a> {
     pub contract_id: i64,
@@ -129,58 +129,7 @@ pub async fn claim_many(
     Ok(claimed)
 }
 
-/// One statement that writes. On SQLite it takes its turn with the process's other writers
-/// (see `write`): through the pool it waited on SQLite's lock, held by the group commit in
-/// progress, and under a steady stream of writes (a dunning run queueing thousands of
-/// messages) failed as busy after `busy_timeout`, holding a pool connection all along.
-async fn write_one(
-    store: &super::Store,
-    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
-    match store.backend {
-        super::Backend::Sqlite => {
-            let mut tx = store.write().await?;
-            let done = query.execute(&mut **tx).await?;
-            tx.commit().await?;
-            Ok(done)
-        }
-        super::Backend::Postgres => query.execute(&store.pool).await,
-    }
-}
-
-/// An attempt's outcome. On PostgreSQL it commits without waiting for its WAL flush
-/// (`synchronous_commit = off`, this transaction only): a dunning run's deliveries otherwise
-/// waited, one fsync each, on `WALWrite`, and made the run about 290 notices a second. Losing
-/// the outcome in a crash of the database within its next flush (a fraction of a second)
-/// only makes the message due again after its claim ends: the outbox already delivers at
-/// least once (a crash between the send and this write does the same).
-async fn write_outcome(
-    store: &super::Store,
-    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
-    if store.backend == super::Backend::Sqlite {
-        return write_one(store, query).await;
-    }
-    let mut tx = store.pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    let done = query.execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(done)
-}
-
-pub async fn by_id(store: &super::Store, id: i64) -> Result<Option<Message>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, channel, recipient, subject, body, body_html, invoice_ids, \
-         CAST(attempts AS BIGINT) AS attempts FROM messages WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&store.pool)
-    .await
-}
-
-/// `by_id` for a batch, in id order; ids not found are left out.
+/// The messages of `ids`, in id order; ids not found are left out.
 pub async fn by_ids(store: &super::Store, ids: &[i64]) -> Result<Vec<Message>, sqlx::Error> {
     sqlx::query_as(super::over_json_rows!(
         store.backend,
@@ -203,9 +152,13 @@ pub struct Failed<'a> {
     pub next_attempt: DateTime<Utc>,
 }
 
-/// The outcomes of a batch's attempts in one transaction: the delivered ones in one
-/// statement, each failure in its own (they are few). As `write_outcome`, without waiting
-/// for the WAL flush on PostgreSQL.
+/// The outcomes of attempts in one transaction: the delivered ones in one statement, each
+/// failure in its own (they are few). On PostgreSQL it commits without waiting for its WAL
+/// flush (`synchronous_commit = off`, this transaction only): a dunning run's deliveries
+/// otherwise waited, one fsync each, on `WALWrite`. Losing an outcome in a crash of the
+/// database within its next flush (a fraction of a second) only makes the message due again
+/// after its claim ends: the outbox already delivers at least once (a crash between the send
+/// and this write does the same).
 pub async fn record_outcomes(
     store: &super::Store,
     sent: &[i64],
@@ -239,35 +192,6 @@ pub async fn record_outcomes(
             .await?;
     }
     tx.commit().await
-}
-
-/// Records a delivered message.
-pub async fn mark_sent(
-    store: &super::Store,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let query = sqlx::query(
-        "UPDATE messages SET status = $1, attempts = attempts + 1, sent_at = $2, \
-         last_error = NULL, claimed_until = NULL WHERE id = $3",
-    )
-    .bind(MessageStatus::Sent)
-    .bind(ts(now))
-    .bind(id);
-    write_outcome(store, query).await?;
-    Ok(())
-}
-
-/// Records a failed attempt: retried from `next_attempt`, or abandoned for good.
-pub async fn mark_failed(
-    store: &super::Store,
-    id: i64,
-    error: &str,
-    give_up: bool,
-    next_attempt: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    write_outcome(store, failure(id, error, give_up, next_attempt)).await?;
-    Ok(())
 }
 
 fn failure(

@@ -62,7 +62,6 @@ pub async fn allocate(
     Ok(number)
 }
 
-/// The day's next number.
 fn backend_of(conn: &Conn) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         Backend::Postgres
@@ -71,15 +70,22 @@ fn backend_of(conn: &Conn) -> Backend {
     }
 }
 
+/// SQLite: moves the day's counter `n` on; the last number drawn.
+async fn bump_counter(conn: &mut Conn, day: &str, n: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO protocol_counters (day, last) VALUES ($1, $2) \
+         ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + $2 RETURNING last",
+    )
+    .bind(day)
+    .bind(n)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// The day's next number.
 async fn next_seq(conn: &mut Conn, day: &str) -> Result<i64, sqlx::Error> {
     if backend_of(conn) == Backend::Sqlite {
-        return sqlx::query_scalar(
-            "INSERT INTO protocol_counters (day, last) VALUES ($1, 1) \
-             ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
-        )
-        .bind(day)
-        .fetch_one(&mut *conn)
-        .await;
+        return bump_counter(conn, day, 1).await;
     }
     // The day's base is committed before this statement began, and so was the value drawn
     // with it: every value drawn now is above it.
@@ -138,14 +144,7 @@ pub async fn allocate_many(
     let backend = backend_of(conn);
     let seqs: Vec<i64> = match backend {
         Backend::Sqlite => {
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO protocol_counters (day, last) VALUES ($1, $2) \
-                 ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + $2 RETURNING last",
-            )
-            .bind(&day)
-            .bind(n)
-            .fetch_one(&mut *conn)
-            .await?;
+            let last = bump_counter(conn, &day, n).await?;
             (last - n + 1..=last).collect()
         }
         Backend::Postgres => {

@@ -809,3 +809,38 @@ async fn sms_gateway_error_is_status_9() {
     assert_eq!(tickets_with(&app, &protocol).await, 1);
     app.stop().await;
 }
+
+/// `fatura.envios_por_segundo` paces the outbox's worker: at 0.01 a second, a full batch of
+/// 100 queued messages is sent and the next waits (here, for longer than the test), and a
+/// stop does not wait for that pause.
+#[tokio::test]
+async fn the_worker_sends_at_most_its_rate_and_stops_at_once() {
+    let app = spawn_with(|s| {
+        s.fatura.reenviar = 0.1;
+        s.fatura.envios_por_segundo = 0.01;
+    })
+    .await;
+    app.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) \
+         INSERT INTO messages (contract_id, channel, recipient, body, status, attempts, created_at) \
+         SELECT 1001, 'sms', '84999990000', 'fila ' || i, 'queued', 0, '2026-01-01 00:00:00' FROM n",
+    )
+    .await;
+    let count = |status: &str| {
+        format!("SELECT COUNT(*) FROM messages WHERE body LIKE 'fila %' AND status = '{status}'")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.scalar_i64(&count("sent")).await < 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first batch was never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(app.scalar_i64(&count("sent")).await, 100);
+    assert_eq!(app.scalar_i64(&count("queued")).await, 150);
+    tokio::time::timeout(Duration::from_secs(30), app.stop())
+        .await
+        .expect("the stop waits for no pause of the worker");
+}
