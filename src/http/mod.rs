@@ -38,6 +38,9 @@ use observe::ObserveState;
 use state::UraState;
 use ura::Function;
 
+/// An answer that took this long is logged (`resposta lenta`); faster ones only at debug.
+const SLOW_ANSWER: Duration = Duration::from_secs(1);
+
 /// The URA functions (each path also with a trailing slash), their CORS, and the signed
 /// invoice links.
 pub fn ura_router<S>(cors_origins: &[String]) -> Router<S>
@@ -146,12 +149,20 @@ pub fn finish(routes: Router, settings: &Settings) -> Router {
                 })
                 .on_request(())
                 .on_response(|response: &Response, latency: Duration, _span: &Span| {
-                    tracing::info!(
-                        status = response.status().as_u16(),
-                        // Microseconds as a whole number: `ms=0.08770199999999999` read badly.
-                        us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-                        "resposta"
-                    );
+                    let status = response.status().as_u16();
+                    // Microseconds as a whole number: `ms=0.08770199999999999` read badly.
+                    let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                    // Every answer is counted in the metrics and each URA call is in the audit
+                    // trail; the log keeps what an operator looks for. A line per answer cost
+                    // 4 % of the CPU under load, and journald's rate limit would drop the
+                    // warnings among them. `URA_LOG=info,ura::http=debug` shows them all.
+                    if status >= 500 {
+                        tracing::warn!(status, us, "resposta");
+                    } else if latency >= SLOW_ANSWER {
+                        tracing::info!(status, us, "resposta lenta");
+                    } else {
+                        tracing::debug!(status, us, "resposta");
+                    }
                 }),
         )
 }

@@ -512,3 +512,25 @@ async fn document_and_contract_answers_agree() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn by_document_sqlite_reads_the_customer_contracts_and_services_from_indexes_alone() {
+    let app = spawn().await;
+    let Some(plan) = ura::store::contracts::explain_summaries_by_document(&app.store)
+        .await
+        .unwrap()
+    else {
+        return; // PostgreSQL runs a query of its own (LATERAL).
+    };
+    for (table, index) in [
+        ("cu", "customers_document"),
+        ("c", "contracts_customer"),
+        ("s", "internet_services_contract"),
+    ] {
+        let step = format!("SEARCH {table} USING COVERING INDEX {index} ");
+        assert!(
+            plan.iter().any(|line| line.starts_with(&step)),
+            "{step}: {plan:#?}"
+        );
+    }
+}

@@ -72,8 +72,14 @@ impl Drop for Server {
 impl Server {
     /// Starts the binary and waits (bounded) until its log says where it listens.
     pub(crate) async fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_with(dir, args, &[]).await
+    }
+
+    /// As `start`, with these variables set.
+    pub(crate) async fn start_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut child = ura(dir)
             .args(args)
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -138,6 +144,23 @@ impl Server {
         self.stdout.clone()
     }
 
+    /// SIGTERM, then every stderr line from the moment it listened until it exited.
+    pub(crate) async fn stop_with_log(mut self) -> Vec<String> {
+        let pid = self.child.id().expect("running") as i32;
+        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("SIGTERM");
+        let mut log = Vec::new();
+        let deadline = tokio::time::Instant::now() + STARTUP;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some((false, line))) => log.push(line),
+                Ok(Some((true, _))) => {}
+                Ok(None) => break,
+                Err(_) => panic!("ura did not stop in time: {log:#?}"),
+            }
+        }
+        log
+    }
+
     /// SIGKILL and reap: no shutdown, no flush, as in a crash.
     async fn crash(mut self) {
         let pid = self.child.id().expect("running") as i32;
@@ -184,6 +207,51 @@ pub(crate) fn sqlite_url(dir: &Path, file: &str) -> String {
 }
 
 // ---------------------------------------------------------------- (a) CLI and apps
+
+#[tokio::test]
+async fn answers_are_logged_one_line_each_only_at_debug() {
+    for (filter, per_answer) in [("info", false), ("info,ura::http=debug", true)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let db = sqlite_url(dir, "x.db");
+        let server = Server::start_with(
+            dir,
+            &["serve", "--listen", "127.0.0.1:0", "--database", &db],
+            &[("URA_LOG", filter)],
+        )
+        .await;
+        let client = reqwest::Client::new();
+        let healthz = client.get(format!("{}/healthz", server.base));
+        assert_eq!(healthz.send().await.unwrap().status(), 200);
+        let unknown = client.get(format!("{}/nada", server.base));
+        assert_eq!(unknown.send().await.unwrap().status(), 404);
+        let no_token = client
+            .post(format!("{}/ws/ura/consultacliente/", server.base))
+            .form(&[("app", "ninguem"), ("token", "x"), ("contrato", "1")]);
+        assert_eq!(no_token.send().await.unwrap().status(), 403);
+
+        let log = server.stop_with_log().await;
+        assert!(
+            log.iter().any(|l| l.contains("ura encerrado")),
+            "{filter}: the log was read to the end: {log:#?}"
+        );
+        let answers: Vec<&String> = log.iter().filter(|l| l.contains("resposta")).collect();
+        if per_answer {
+            assert_eq!(answers.len(), 3, "{filter}: a line per answer: {log:#?}");
+            for (line, status) in answers.iter().zip(["200", "404", "403"]) {
+                assert!(
+                    line.contains(&format!("status={status} ")) && line.contains(" us="),
+                    "{filter}: {line}"
+                );
+            }
+        } else {
+            assert!(
+                answers.is_empty(),
+                "{filter}: no line per answer: {answers:#?}"
+            );
+        }
+    }
+}
 
 #[tokio::test]
 async fn app_tokens_from_the_cli_work_and_disable_at_once() {
