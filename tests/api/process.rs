@@ -208,8 +208,43 @@ pub(crate) fn sqlite_url(dir: &Path, file: &str) -> String {
 
 // ---------------------------------------------------------------- (a) CLI and apps
 
+/// A `consultacliente` whose body arrives `pause` after its first bytes (the body is read
+/// before the credentials are checked); the answer's status, read as soon as it comes.
+async fn slow_body_status(base: &str, pause: Duration) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let body = "app=ninguem&token=x&contrato=1";
+    let head = format!(
+        "POST /ws/ura/consultacliente/ HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body.as_bytes()[..4]).await.unwrap();
+    tokio::time::sleep(pause).await;
+    // The server may have answered (and closed) already: the rest may not be taken.
+    let _ = s.write_all(&body.as_bytes()[4..]).await;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = tokio::time::timeout(STARTUP, s.read(&mut buf))
+            .await
+            .expect("an answer")
+            .expect("read");
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&answer);
+    line.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status")
+}
+
 #[tokio::test]
-async fn answers_are_logged_one_line_each_only_at_debug() {
+async fn answers_are_logged_when_they_fail_or_are_slow_and_each_at_debug() {
     for (filter, per_answer) in [("info", false), ("info,ura::http=debug", true)] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
@@ -217,7 +252,7 @@ async fn answers_are_logged_one_line_each_only_at_debug() {
         let server = Server::start_with(
             dir,
             &["serve", "--listen", "127.0.0.1:0", "--database", &db],
-            &[("URA_LOG", filter)],
+            &[("URA_LOG", filter), ("URA_REQUEST_TIMEOUT", "2")],
         )
         .await;
         let client = reqwest::Client::new();
@@ -229,6 +264,11 @@ async fn answers_are_logged_one_line_each_only_at_debug() {
             .post(format!("{}/ws/ura/consultacliente/", server.base))
             .form(&[("app", "ninguem"), ("token", "x"), ("contrato", "1")]);
         assert_eq!(no_token.send().await.unwrap().status(), 403);
+        // Slow (its body took over a second), then past the request's time (a 503).
+        let slow = slow_body_status(&server.base, Duration::from_millis(1_200)).await;
+        assert_eq!(slow, 403);
+        let timed_out = slow_body_status(&server.base, Duration::from_millis(2_500)).await;
+        assert_eq!(timed_out, 503);
 
         let log = server.stop_with_log().await;
         assert!(
@@ -236,18 +276,27 @@ async fn answers_are_logged_one_line_each_only_at_debug() {
             "{filter}: the log was read to the end: {log:#?}"
         );
         let answers: Vec<&String> = log.iter().filter(|l| l.contains("resposta")).collect();
-        if per_answer {
-            assert_eq!(answers.len(), 3, "{filter}: a line per answer: {log:#?}");
-            for (line, status) in answers.iter().zip(["200", "404", "403"]) {
-                assert!(
-                    line.contains(&format!("status={status} ")) && line.contains(" us="),
-                    "{filter}: {line}"
-                );
-            }
+        let expected: &[(&str, &str)] = if per_answer {
+            &[
+                ("DEBUG", "resposta status=200 "),
+                ("DEBUG", "resposta status=404 "),
+                ("DEBUG", "resposta status=403 "),
+                ("INFO", "resposta lenta status=403 "),
+                ("WARN", "resposta status=503 "),
+            ]
         } else {
+            &[
+                ("INFO", "resposta lenta status=403 "),
+                ("WARN", "resposta status=503 "),
+            ]
+        };
+        assert_eq!(answers.len(), expected.len(), "{filter}: {answers:#?}");
+        for (line, (level, text)) in answers.iter().zip(expected) {
             assert!(
-                answers.is_empty(),
-                "{filter}: no line per answer: {answers:#?}"
+                line.contains(&format!(" {level} "))
+                    && line.contains(text)
+                    && line.contains(" us="),
+                "{filter}: expected {level} {text:?}: {line}"
             );
         }
     }
