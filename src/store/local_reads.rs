@@ -19,6 +19,9 @@ use rusqlite::{Connection, OpenFlags};
 /// Statements kept prepared per connection: the few hot reads.
 const STATEMENT_CACHE: usize = 32;
 
+/// Each read connection's page cache, in KiB (see `open`).
+const PAGE_CACHE_KIB: i64 = 1_024;
+
 /// A reader never waits on the writer in WAL mode; what could make it wait (another process
 /// holding an exclusive lock) should not hold a request's thread for long.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(50);
@@ -92,10 +95,12 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    // A page cache of 8 MiB (SQLite's default is 2 MiB): fewer re-reads of the indexes'
-    // upper pages from the OS; there are as many of these connections as runtime threads,
-    // and the server's memory under load is meant to stay under 150 MiB.
-    conn.pragma_update(None, "cache_size", -8_192)?;
+    // SQLite empties a reader's page cache whenever another connection has committed (the
+    // audit trail does, many times a second under load), so a large cache is mostly freed and
+    // allocated again. 1 MiB comes whole from the connection's one bulk allocation
+    // (`SQLITE_DEFAULT_PCACHE_INITSZ`, .cargo/config.toml); 8 MiB answered 8 % to 19 % fewer
+    // `consultacliente` a second, 2 MiB no more (BENCHMARKS.md).
+    conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
     // Read-only: also refuse writes that a bug might send this way.
     conn.pragma_update(None, "query_only", true)?;
     Ok(conn)
