@@ -27,7 +27,7 @@ fn main() {
         std::process::exit(2);
     };
     let seconds: u64 = rest.first().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let threads: usize = rest.get(1).and_then(|s| s.parse().ok()).unwrap_or(2);
+    let threads: usize = rest.get(1).and_then(|s| s.parse().ok()).unwrap_or(2).max(1);
     let commits_per_s: u64 = rest.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
     let documents: Vec<String> = std::fs::read_to_string(sample)
         .expect("amostra legível")
@@ -87,7 +87,7 @@ fn main() {
                 let cpu = cpu_time();
                 let mut took = Vec::new();
                 let mut contracts_seen = 0usize;
-                let mut i = t * documents.len() / threads.max(1);
+                let mut i = t * documents.len() / threads;
                 while Instant::now() < until {
                     let document = &documents[i % documents.len()];
                     let one = Instant::now();

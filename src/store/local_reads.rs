@@ -134,4 +134,30 @@ mod tests {
         assert_eq!(reads.read(|c| c.execute("DELETE FROM t", [])), None);
         assert_eq!(reads.read(read), Some(12));
     }
+
+    /// The page-cache settings measured in BENCHMARKS.md: lost if the build stops reading
+    /// .cargo/config.toml, or if the reader's pragma changes.
+    #[test]
+    fn readers_keep_a_small_page_cache_taken_in_one_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER);")
+            .unwrap();
+        let reads = LocalReads::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let cache = reads.read(|c| c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)));
+        assert_eq!(cache, Some(-PAGE_CACHE_KIB));
+        let options = reads
+            .read(|c| {
+                let mut stmt = c.prepare("PRAGMA compile_options")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .unwrap();
+        let has = |o: &str| options.iter().any(|x| x == o);
+        assert!(has("DEFAULT_PCACHE_INITSZ=-1024"), "{options:?}");
+        assert!(has("DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!has("ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+    }
 }
